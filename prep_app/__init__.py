@@ -1,0 +1,97 @@
+"""prep_app: session preparation checklists for a ketamine clinic."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. Tests pass their own ``config``; everything else comes from the env."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    config_module.check(app.config)
+    _ensure_instance_folder(app)
+
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    register_templates(app)
+    return app
+
+
+def _ensure_instance_folder(app: Flask) -> None:
+    import os
+
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from flask_babel import Babel
+
+    from . import database
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    Babel(app, default_locale="en", default_timezone="UTC")
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def register_security(app: Flask) -> None:
+    from . import security
+
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .clinician.views import bp as clinician_bp
+    from .frontdesk.views import bp as frontdesk_bp
+    from .main import bp as main_bp
+    from .patient.views import bp as patient_bp
+
+    for bp in (main_bp, patient_bp, auth_bp, frontdesk_bp, clinician_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_errors(app: Flask) -> None:
+    from . import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from . import templating
+
+    templating.init_app(app)
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,10 @@
+"""Staff sign-in and sign-out. (Built out in the staff issue.)"""
+
+from flask import Blueprint, render_template
+
+bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+
+@bp.get("/sign-in")
+def login():
+    return render_template("auth/login.html")

@@ -1,0 +1,71 @@
+"""Engine settings per database, and the one place a request's transaction ends.
+
+SQLite (the default) runs in WAL mode with a busy timeout and takes its write lock when a
+transaction begins, so two writers queue instead of failing with "database is locked".
+PostgreSQL uses ``pool_pre_ping`` so a restarted server is reconnected to without a restart.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def configure_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy emit BEGIN itself (below), so it can be BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (an audit row, a first use) so SQLite locks up front."""
+    view.writes_on_get = True
+    return view
+
+
+def _may_write() -> bool:
+    """Reads take no write lock (pages stay fast); anything that may write takes it first.
+
+    A read transaction that later writes can fail at once under WAL when another writer got
+    in between, so every request that may write (any POST, a GET marked above, the CLI)
+    begins with the write lock and queues behind the busy timeout instead.
+    """
+    if not has_request_context():
+        return True
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_get", False))
+
+
+def commit() -> None:
+    """Commit the request's unit of work (services never commit themselves)."""
+    db.session.commit()

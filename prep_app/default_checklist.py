@@ -1,0 +1,120 @@
+"""The clinic's default session checklist, as data. ``flask checklist install`` loads it.
+
+Wording is written for an anxious reader on a small phone: short, calm, no scolding.
+``staff_label`` is what the front desk and clinicians read as a reason ("No driver named").
+"""
+
+KEY = "session-prep"
+NAME = "Session preparation"
+
+SECTIONS = [
+    {"key": "prepare", "title": "Getting ready",
+     "intro": "Ketamine tends to help most alongside the rest of your care. "
+              "These are the habits that support it."},
+    {"key": "bring", "title": "What to bring and wear",
+     "intro": "A few small things make the hour more comfortable."},
+    {"key": "ride", "title": "Your ride home",
+     "intro": "Ketamine keeps affecting you for some hours after the session, so someone must "
+              "drive you home. We cannot start the session without a driver."},
+    {"key": "dayof", "title": "The day of your session",
+     "intro": "These answers help your care team keep you safe. There are no wrong answers: "
+              "if something applies to you, we will simply plan around it."},
+    {"key": "questions", "title": "Questions for the team",
+     "intro": "Anything on your mind? Your care team reads this before your session."},
+]
+
+
+ITEMS = [
+    # prepare
+    {"key": "support_habits", "section": "prepare", "kind": "confirm",
+     "label": "I plan to keep up what supports me between sessions, such as therapy, "
+              "journaling or meditation.",
+     "help_text": "Whatever fits your care plan. If you are not sure what that is, ask us.",
+     "staff_label": "Support habits not confirmed"},
+    {"key": "intention", "section": "prepare", "kind": "long_text", "is_required": False,
+     "label": "Is there anything you would like to focus on in this session? (optional)",
+     "help_text": "A few words are plenty. You can leave this empty.", "staff_label": ""},
+    # bring
+    {"key": "headphones", "section": "bring", "kind": "confirm",
+     "label": "I will bring headphones.",
+     "help_text": "Music without words usually works best: lyrics can pull your attention "
+                  "away from the experience.",
+     "staff_label": "Headphones not confirmed"},
+    {"key": "clothes", "section": "bring", "kind": "confirm",
+     "label": "I will wear comfortable clothes.",
+     "help_text": "You will sit or recline for about an hour.",
+     "staff_label": "Comfortable clothes not confirmed"},
+    {"key": "photo_id", "section": "bring", "kind": "confirm",
+     "label": "I will bring a photo ID.", "help_text": "",
+     "staff_label": "Photo ID not confirmed"},
+    {"key": "arrive_early", "section": "bring", "kind": "confirm",
+     "label": "I will arrive a little early, so I have time to settle in.",
+     "help_text": "Your timeline at the end shows the time to arrive.",
+     "staff_label": "Early arrival not confirmed"},
+    # ride
+    {"key": "driver_name", "section": "ride", "kind": "short_text", "is_blocking": True,
+     "label": "Your driver's full name", "help_text": "An adult you trust.",
+     "staff_label": "No driver named"},
+    {"key": "driver_phone", "section": "ride", "kind": "phone", "is_blocking": True,
+     "label": "Your driver's mobile number",
+     "help_text": "We may text or call them when you are ready to go home.",
+     "staff_label": "No driver phone number"},
+    {"key": "driver_relationship", "section": "ride", "kind": "short_text",
+     "label": "How do you know them?", "help_text": "For example: partner, friend, parent.",
+     "staff_label": "Driver's relationship not given"},
+    {"key": "driver_plan", "section": "ride", "kind": "choice", "is_blocking": True,
+     "label": "Will your driver wait for you?",
+     "options": [["waits", "They will wait at the clinic"],
+                 ["returns", "They will come back to pick me up"]],
+     "help_text": "", "staff_label": "No pickup plan"},
+    {"key": "driver_return_time", "section": "ride", "kind": "time", "is_blocking": True,
+     "show_if": {"item": "driver_plan", "value": "returns"},
+     "label": "What time will they come back?",
+     "help_text": "On the day of your session. Only needed if they are not waiting.",
+     "staff_label": "No pickup time"},
+    {"key": "no_driving", "section": "ride", "kind": "confirm", "is_blocking": True,
+     "label": "I will not drive, cycle or use machinery until the next day, after a night's "
+              "sleep.",
+     "help_text": "", "staff_label": "Has not agreed to avoid driving until the next day"},
+    # day of
+    {"key": "last_solid_food", "section": "dayof", "kind": "datetime", "flag_rule": "solid_fast",
+     "label": "When will you last eat solid food before your session?",
+     "help_text": "Give a date and time. If you are filling this in on the day and have "
+                  "already eaten, give when you ate.",
+     "staff_label": "Last solid food"},
+    {"key": "last_clear_liquid", "section": "dayof", "kind": "datetime",
+     "flag_rule": "clear_fast",
+     "label": "When will you last drink clear liquids?",
+     "help_text": "Clear liquids are water, clear juice, and black tea or coffee.",
+     "staff_label": "Last clear liquids"},
+    {"key": "alcohol_cannabis", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+     "label": "Will you have had any alcohol or cannabis in the 24 hours before your session?",
+     "help_text": "", "staff_label": "Alcohol or cannabis within 24 h"},
+    {"key": "medications", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+     "label": "Do you take a benzodiazepine (such as lorazepam, clonazepam or alprazolam), "
+              "lamotrigine, a stimulant, an opioid, or a sleep medicine?",
+     "help_text": "Please do not stop any of these on your own: some are unsafe to stop "
+                  "suddenly. Tell us, and your team will plan with you.",
+     "staff_label": "Takes a medication to discuss"},
+    {"key": "medications_detail", "section": "dayof", "kind": "long_text",
+     "show_if": {"item": "medications", "value": "yes"},
+     "label": "Which ones, and when do you usually take them?", "help_text": "",
+     "staff_label": "Medication details missing"},
+    {"key": "new_illness", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+     "label": "In the past week, have you had a fever, flu-like symptoms or another new "
+              "illness?",
+     "help_text": "", "staff_label": "New illness reported"},
+    {"key": "pregnancy", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+     "label": "Is there any chance you could be pregnant?",
+     "help_text": "Answer no if this does not apply to you.",
+     "staff_label": "Possible pregnancy"},
+    {"key": "blood_pressure", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+     "label": "Have you had any problems with your blood pressure recently?",
+     "help_text": "", "staff_label": "Recent blood-pressure problems"},
+    # questions
+    {"key": "questions", "section": "questions", "kind": "long_text", "is_required": False,
+     "flag_rule": "if_answered",
+     "label": "Your questions or concerns (optional)",
+     "help_text": "Leave this empty if you have none.",
+     "staff_label": "Has a question for the team"},
+]

@@ -1,0 +1,47 @@
+"""Demo data for ``make run``: a few patients at different stages, today and tomorrow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Appointment
+from .services import appointments, checklists, links, settings, submissions
+
+DEMO_PATIENTS = [
+    ("Ada Lovelace", date(1990, 1, 31), "+14355550101"),
+    ("Grace Hopper", date(1985, 12, 9), "+14355550102"),
+    ("Alan Turing", date(1992, 6, 23), "+14355550103"),
+    ("Katherine Johnson", date(1978, 8, 26), "+14355550104"),
+]
+
+
+def load() -> list[str]:
+    """Add the demo appointments once. Returns lines to print (sign-ins, a patient link)."""
+    settings.get()
+    checklists.install_default()
+    lines: list[str] = []
+    if db.session.scalar(select(func.count(Appointment.id))):
+        lines.append("Demo appointments are already loaded.")
+        return lines
+    tomorrow = settings.today() + timedelta(days=1)
+    hours = [9, 11, 13, 15]
+    first_link = None
+    for (name, dob, phone), hour in zip(DEMO_PATIENTS, hours, strict=True):
+        patient, _ = appointments.find_or_create_patient(name, dob, phone=phone)
+        starts = appointments.local_to_utc(datetime.combine(tomorrow, time(hour, 0)))
+        appointment = appointments.create(patient, starts)
+        if name == "Alan Turing":
+            continue  # not sent yet
+        token = links.issue(appointment)
+        if name == "Grace Hopper":
+            submission = submissions.get_or_start(appointment)
+            submissions.save_section(submission, "prepare", {"support_habits": "yes"}, None)
+        first_link = first_link or (name, dob, links.url_for_token(token))
+    if first_link:
+        name, dob, url = first_link
+        lines.append(f"A patient link to try ({name}, date of birth {dob:%Y-%m-%d}):")
+        lines.append(f"  {url}")
+    return lines

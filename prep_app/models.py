@@ -1,0 +1,402 @@
+"""Database models. No request code here: services change data, blueprints call services.
+
+Times are timezone-aware UTC (``*_at`` columns); the clinic's time zone is a setting.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)
+
+
+class Role(enum.StrEnum):
+    FRONT_DESK = "front_desk"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"front_desk": "Front desk", "clinician": "Clinician", "admin": "Clinic admin"}[
+            self.value
+        ]
+
+
+class ItemKind(enum.StrEnum):
+    CONFIRM = "confirm"  # a tick box the patient confirms
+    YES_NO = "yes_no"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    PHONE = "phone"  # a mobile number, validated and stored in E.164
+    CHOICE = "choice"  # one of ``options``
+    TIME = "time"  # a time of day on the session's day (HH:MM)
+    DATETIME = "datetime"  # a local date and time in the clinic's zone (YYYY-MM-DDTHH:MM)
+
+
+class FlagRule(enum.StrEnum):
+    NONE = "none"
+    IF_YES = "if_yes"  # a yes answer needs a clinician's eyes
+    IF_ANSWERED = "if_answered"  # any text at all needs a clinician's eyes
+    SOLID_FAST = "solid_fast"  # a time inside the solid-food fasting window
+    CLEAR_FAST = "clear_fast"  # a time inside the clear-liquids window
+
+
+class SubmissionStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+
+
+class Decision(enum.StrEnum):
+    CLEARED = "cleared"
+    FOLLOW_UP = "follow_up"
+    NOT_CLEARED = "not_cleared"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {
+            "cleared": "Cleared",
+            "follow_up": "Needs follow-up",
+            "not_cleared": "Not cleared (reschedule)",
+            "returned": "Returned to the patient",
+        }[self.value]
+
+
+class ClinicSettings(db.Model):
+    """One row (id 1): what the clinic admin can change."""
+
+    __tablename__ = "clinic_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="Cedar City Ketamine Clinic")
+    phone: Mapped[str] = mapped_column(String(40), default="(435) 555-0100")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Denver")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    solid_fast_hours: Mapped[int] = mapped_column(Integer, default=6)
+    clear_fast_hours: Mapped[int] = mapped_column(Integer, default=2)
+    arrive_early_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    session_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    link_grace_hours: Mapped[int] = mapped_column(Integer, default=24)
+    is_dob_check_on: Mapped[bool] = mapped_column(Boolean, default=True)
+    idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class User(db.Model):
+    """A member of staff. Patients have no account: they use a link."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on logout, deactivation and password change: every older session cookie dies.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("name_key", "date_of_birth"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    # Lower-cased, single-spaced name: with the date of birth it keeps patients unique.
+    name_key: Mapped[str] = mapped_column(String(120), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_starts_at", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_driver_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When anything about this appointment last happened (a save, a link, a review): the board.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    patient: Mapped[Patient] = relationship(back_populates="appointments")
+    links: Mapped[list[PatientLink]] = relationship(back_populates="appointment")
+    submission: Mapped[Submission | None] = relationship(back_populates="appointment",
+                                                         uselist=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PatientLink(db.Model):
+    """A patient's personal, expiring, revocable access to one appointment.
+
+    Only the SHA-256 hash of the token is stored; the token itself is shown once.
+    """
+
+    __tablename__ = "patient_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    failed_dob_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dob_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="links")
+
+
+class Checklist(db.Model):
+    __tablename__ = "checklists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    versions: Mapped[list[ChecklistVersion]] = relationship(
+        back_populates="checklist", order_by="ChecklistVersion.number")
+
+
+class ChecklistVersion(db.Model):
+    """A published, frozen set of items. Submissions keep the version they answered."""
+
+    __tablename__ = "checklist_versions"
+    __table_args__ = (UniqueConstraint("checklist_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Ordered section keys with their titles and intros: [{"key", "title", "intro"}, ...]
+    sections: Mapped[list] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    checklist: Mapped[Checklist] = relationship(back_populates="versions")
+    items: Mapped[list[ChecklistItem]] = relationship(
+        back_populates="version", order_by="ChecklistItem.position")
+
+
+class ChecklistItem(db.Model):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    section: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    options: Mapped[list | None] = mapped_column(JSON)  # [[value, label], ...] for CHOICE
+    is_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_blocking: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_rule: Mapped[FlagRule] = mapped_column(_enum(FlagRule), default=FlagRule.NONE)
+    # Shown only when another item (a yes/no or choice) has this value: {"item": key, "value": v}
+    show_if: Mapped[dict | None] = mapped_column(JSON)
+    # Short staff-facing words for a reason: "No driver named", "Alcohol or cannabis".
+    staff_label: Mapped[str] = mapped_column(String(120), default="")
+
+    version: Mapped[ChecklistVersion] = relationship(back_populates="items")
+
+
+class Submission(db.Model):
+    """One patient's answers to one checklist version for one appointment."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus),
+                                                     default=SubmissionStatus.IN_PROGRESS)
+    # How many times it has been submitted; the latest revision holds those answers.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    answers_hash: Mapped[str | None] = mapped_column(String(64))  # of the submitted answers
+    attested_name: Mapped[str | None] = mapped_column(String(120))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_message: Mapped[str | None] = mapped_column(Text)
+    last_section: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="submission")
+    checklist_version: Mapped[ChecklistVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="submission",
+                                                 cascade="all, delete-orphan")
+    revisions: Mapped[list[SubmissionRevision]] = relationship(
+        back_populates="submission", order_by="SubmissionRevision.number")
+    reviews: Mapped[list[Review]] = relationship(back_populates="submission",
+                                                 order_by="Review.sequence")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("submission_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"))
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="answers")
+    item: Mapped[ChecklistItem] = relationship()
+
+
+class SubmissionRevision(db.Model):
+    """A frozen copy of the answers as submitted, kept so changes can be shown."""
+
+    __tablename__ = "submission_revisions"
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict] = mapped_column(JSON)  # {item key: value}
+    answers_hash: Mapped[str] = mapped_column(String(64))
+    attested_name: Mapped[str] = mapped_column(String(120))
+    # The submit form's one-time key: a double-clicked submit writes once.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="revisions")
+
+
+class Review(db.Model):
+    """A clinician's decision, bound to the exact revision and answers it saw."""
+
+    __tablename__ = "reviews"
+    # ``sequence`` is the decision's place in line: two clinicians deciding at once race for
+    # the same number, and the unique constraint lets exactly one win.
+    __table_args__ = (UniqueConstraint("submission_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    answers_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    note: Mapped[str] = mapped_column(Text, default="")
+    message_to_patient: Mapped[str] = mapped_column(Text, default="")
+    clinician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="reviews")
+    clinician: Mapped[User] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what to which record, when. Append-only: the app never updates or deletes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(20))  # staff | patient_link | system
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # users.id or links.id
+    actor_role: Mapped[str] = mapped_column(String(20), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(40), default="")
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    request_id: Mapped[str] = mapped_column(String(32), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_change(mapper, connection, target):
+    raise AuditLogIsAppendOnly("audit events are never changed or deleted")

@@ -1,0 +1,225 @@
+"""The readiness rules: one pure function of (checklist items, answers, review, check-in, now).
+
+No database and no Flask here, so every rule is easy to test. Services turn rows into the small
+frozen facts below; :func:`assess` turns facts into a status with reasons a person can act on.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+class Status(enum.StrEnum):
+    NOT_SENT = "not_sent"
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    NEEDS_ATTENTION = "needs_attention"
+    AWAITING_REVIEW = "awaiting_review"
+    CLEARED = "cleared"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def queue_rank(self) -> int:
+        """Order of the clinician's queue: needs attention first, then awaiting review."""
+        return _QUEUE_RANK.get(self, 9)
+
+
+_LABELS = {
+    Status.NOT_SENT: "Not sent",
+    Status.NOT_STARTED: "Not started",
+    Status.IN_PROGRESS: "In progress",
+    Status.NEEDS_ATTENTION: "Needs attention",
+    Status.AWAITING_REVIEW: "Awaiting review",
+    Status.CLEARED: "Cleared",
+    Status.CHECKED_IN: "Checked in",
+    Status.CANCELLED: "Cancelled",
+}
+_QUEUE_RANK = {Status.NEEDS_ATTENTION: 0, Status.AWAITING_REVIEW: 1}
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """What readiness needs to know of one checklist item."""
+
+    key: str
+    kind: str
+    staff_label: str
+    is_blocking: bool = False
+    flag_rule: str = "none"
+    show_if: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    decision: str  # cleared | follow_up | not_cleared | returned
+    revision: int
+    answers_hash: str
+    note: str = ""
+    clinician_name: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One appointment as readiness sees it. ``starts_at`` is aware (any zone)."""
+
+    starts_at: datetime
+    is_cancelled: bool = False
+    checked_in_at: datetime | None = None
+    is_driver_confirmed: bool = False
+    link_expires_at: datetime | None = None  # of the newest link; None: no link ever
+    is_link_revoked: bool = False
+    submission_status: str | None = None  # None: no submission yet
+    answers: Mapping[str, str] = field(default_factory=dict)
+    revision: int = 0
+    answers_hash: str | None = None
+    review: ReviewFacts | None = None  # the latest decision, if any
+
+
+@dataclass(frozen=True)
+class Timing:
+    timezone: str
+    solid_fast_hours: int
+    clear_fast_hours: int
+
+
+@dataclass(frozen=True)
+class Readiness:
+    status: Status
+    reasons: tuple[str, ...]
+    flags: tuple[str, ...] = ()
+    blocking: tuple[str, ...] = ()
+
+
+def is_shown(item: ItemRule, answers: Mapping[str, str]) -> bool:
+    """An item that depends on another answer applies only when that answer matches."""
+    if not item.show_if:
+        return True
+    return answers.get(item.show_if.get("item", ""), "") == item.show_if.get("value")
+
+
+def unmet_blocking(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[str]:
+    return [i.staff_label for i in items
+            if i.is_blocking and is_shown(i, answers) and not _is_met(i, answers.get(i.key, ""))]
+
+
+def raised_flags(items: Sequence[ItemRule], answers: Mapping[str, str], starts_at: datetime,
+                 timing: Timing) -> list[str]:
+    flags = []
+    for item in items:
+        value = (answers.get(item.key) or "").strip()
+        if not value or not is_shown(item, answers):
+            continue
+        if item.flag_rule == "if_yes" and value == "yes":
+            flags.append(item.staff_label)
+        elif item.flag_rule == "if_answered":
+            flags.append(item.staff_label)
+        elif item.flag_rule in ("solid_fast", "clear_fast"):
+            flag = _fasting_flag(item, value, starts_at, timing)
+            if flag:
+                flags.append(flag)
+    return flags
+
+
+def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime) -> Readiness:
+    if facts.is_cancelled:
+        return Readiness(Status.CANCELLED, ("Appointment cancelled",))
+    if facts.checked_in_at is not None:
+        local = facts.checked_in_at.astimezone(ZoneInfo(timing.timezone))
+        reason = f"Arrived at {local:%H:%M}"
+        reason += "; driver confirmed in person" if facts.is_driver_confirmed else ""
+        return Readiness(Status.CHECKED_IN, (reason,))
+
+    link_note = _link_note(facts, now)
+    if facts.submission_status is None:
+        if facts.link_expires_at is None or facts.is_link_revoked:
+            return Readiness(Status.NOT_SENT, (link_note or "No link sent yet",))
+        return Readiness(Status.NOT_STARTED, (link_note or "Link sent; nothing saved yet",))
+
+    answers = facts.answers
+    blocking = tuple(unmet_blocking(items, answers))
+    if facts.submission_status == "returned":
+        reasons = ["Returned to the patient to fix"]
+        if facts.review and facts.review.note:
+            reasons[0] += f": {facts.review.note}"
+        return Readiness(Status.NEEDS_ATTENTION, _with(reasons, link_note), blocking=blocking)
+    if facts.submission_status == "in_progress":
+        first = ("Changing answers; not submitted again yet" if facts.revision
+                 else "Started; not submitted yet")
+        return Readiness(Status.IN_PROGRESS, _with([first, *blocking], link_note),
+                         blocking=blocking)
+
+    flags = tuple(raised_flags(items, answers, facts.starts_at, timing))
+    review = facts.review
+    if review and review.revision == facts.revision and review.answers_hash == facts.answers_hash:
+        if review.decision == "cleared":
+            by = f" by {review.clinician_name}" if review.clinician_name else ""
+            return Readiness(Status.CLEARED, (f"Cleared{by}",), flags=flags, blocking=blocking)
+        if review.decision == "follow_up":
+            reason = "Clinician asked for follow-up" + (f": {review.note}" if review.note else "")
+            return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
+        if review.decision == "not_cleared":
+            reason = "Not cleared: reschedule" + (f" ({review.note})" if review.note else "")
+            return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
+    changed = ["Changed answers after review"] if review else []
+    if blocking or flags:
+        return Readiness(Status.NEEDS_ATTENTION, (*blocking, *flags, *changed), flags, blocking)
+    return Readiness(Status.AWAITING_REVIEW,
+                     tuple(changed or ["Submitted; waiting for a clinician"]))
+
+
+def _with(reasons: list[str], note: str | None) -> tuple[str, ...]:
+    return tuple(reasons + ([note] if note else []))
+
+
+def _link_note(facts: Facts, now: datetime) -> str | None:
+    if facts.link_expires_at is None:
+        return None
+    if facts.is_link_revoked:
+        return "Link revoked; send a new one"
+    if facts.link_expires_at <= now:
+        return "Link expired; send a new one"
+    return None
+
+
+def _is_met(item: ItemRule, value: str) -> bool:
+    value = (value or "").strip()
+    if item.kind == "confirm":
+        return value == "yes"
+    return bool(value)
+
+
+def _fasting_flag(item: ItemRule, value: str, starts_at: datetime, timing: Timing) -> str | None:
+    zone = ZoneInfo(timing.timezone)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=zone) if when.tzinfo is None else when
+    # Subtract in UTC: two datetimes sharing one zone subtract as wall clocks, ignoring DST.
+    gap = starts_at.astimezone(UTC) - when.astimezone(UTC)
+    solid = item.flag_rule == "solid_fast"
+    window = timing.solid_fast_hours if solid else timing.clear_fast_hours
+    what = "Ate" if solid else "Clear liquids"
+    if gap < timedelta(0):
+        return f"{what} planned after the session starts"
+    if gap < timedelta(hours=window):
+        fast = "fasting window" if solid else "clear-liquids window"
+        return f"{what} {format_gap(gap)} before: inside the {window} h {fast}"
+    return None
+
+
+def format_gap(gap: timedelta) -> str:
+    minutes = int(gap.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"

@@ -1,0 +1,1 @@
+"""Rules that change data. Services add to the session and flush; the request commits once."""

@@ -1,0 +1,135 @@
+"""Patients and appointments: create (finding the patient first), reschedule, cancel, check in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Appointment, Patient, utcnow
+from . import audit, links, settings, text
+
+
+class AppointmentError(ValueError):
+    """A person's input cannot be used; the message says why, in plain words."""
+
+
+def name_key(full_name: str) -> str:
+    return re.sub(r"\s+", " ", full_name).strip().casefold()
+
+
+def clean_text(value: str | None, limit: int) -> str:
+    """Strip control characters (PostgreSQL refuses NUL) and surrounding space."""
+    value = text.clean(value)
+    if len(value) > limit:
+        raise AppointmentError(f"Please keep this under {limit} characters.")
+    return value
+
+
+def normalise_phone(raw: str | None, country: str | None = None) -> str | None:
+    """A phone number in E.164 ("+14355550100"), or None when empty. Raises when invalid."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw[:40], country or settings.get().country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise AppointmentError("That phone number does not look right. Please check it.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_local(text: str) -> datetime:
+    """A clinic-local "YYYY-MM-DD HH:MM" as an aware UTC datetime (DST resolved by zoneinfo)."""
+    try:
+        naive = datetime.fromisoformat(text.strip().replace("T", " "))
+    except ValueError:
+        raise AppointmentError("Use the form YYYY-MM-DD HH:MM, for example 2026-12-03 14:00.")\
+            from None
+    if naive.tzinfo is not None:
+        raise AppointmentError("Give the time in the clinic's time zone, without an offset.")
+    return local_to_utc(naive)
+
+
+def local_to_utc(naive: datetime) -> datetime:
+    from datetime import UTC
+
+    return naive.replace(tzinfo=settings.zone()).astimezone(UTC)
+
+
+def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | None = None,
+                           email: str | None = None, actor=None) -> tuple[Patient, bool]:
+    full_name = clean_text(full_name, 120)
+    if not full_name:
+        raise AppointmentError("Enter the patient's full name.")
+    if not date(1900, 1, 1) <= date_of_birth <= settings.today():
+        raise AppointmentError("That date of birth does not look right.")
+    phone = normalise_phone(phone)
+    email = clean_text(email, 254) or None
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise AppointmentError("That email address does not look right.")
+    patient = db.session.scalar(select(Patient).filter_by(name_key=name_key(full_name),
+                                                          date_of_birth=date_of_birth))
+    if patient is not None:
+        patient.phone = phone or patient.phone
+        patient.email = email or patient.email
+        return patient, False
+    patient = Patient(full_name=full_name, name_key=name_key(full_name),
+                      date_of_birth=date_of_birth, phone=phone, email=email)
+    db.session.add(patient)
+    db.session.flush()
+    audit.record("patient.create", record_type="patient", record_id=patient.id,
+                 patient_id=patient.id, actor=actor)
+    return patient, True
+
+
+def create(patient: Patient, starts_at: datetime, actor=None) -> Appointment:
+    _check_future(starts_at)
+    appointment = Appointment(patient=patient, starts_at=starts_at)
+    db.session.add(appointment)
+    db.session.flush()
+    audit.record("appointment.create", record_type="appointment", record_id=appointment.id,
+                 patient_id=patient.id, actor=actor)
+    return appointment
+
+
+def reschedule(appointment: Appointment, starts_at: datetime, actor=None) -> None:
+    _check_future(starts_at)
+    appointment.starts_at = starts_at
+    appointment.last_activity_at = utcnow()
+    # Links expire after the session: follow the new time.
+    for link in appointment.links:
+        if link.revoked_at is None:
+            link.expires_at = links.expiry_for(appointment)
+    audit.record("appointment.reschedule", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, actor=actor)
+
+
+def cancel(appointment: Appointment, actor=None) -> None:
+    appointment.is_cancelled = True
+    appointment.cancelled_at = appointment.last_activity_at = utcnow()
+    links.revoke_all(appointment, actor=actor, record=False)
+    audit.record("appointment.cancel", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, actor=actor)
+
+
+def check_in(appointment: Appointment, is_driver_confirmed: bool, actor=None) -> None:
+    if appointment.is_cancelled:
+        raise AppointmentError("This appointment is cancelled.")
+    if not is_driver_confirmed:
+        raise AppointmentError("Confirm the driver in person before checking the patient in.")
+    appointment.checked_in_at = appointment.last_activity_at = utcnow()
+    appointment.is_driver_confirmed = True
+    audit.record("appointment.check_in", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, actor=actor)
+
+
+def _check_future(starts_at: datetime) -> None:
+    if starts_at <= utcnow():
+        raise AppointmentError("That time has already passed. Choose a time in the future.")
+    if starts_at > utcnow() + timedelta(days=3 * 366):
+        raise AppointmentError("That time is too far ahead.")

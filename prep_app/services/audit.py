@@ -1,0 +1,41 @@
+"""The audit trail (HIPAA 164.312(b)): one row per view of answers, change, decision, export,
+link and sign-in, added to the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+
+from ..extensions import db
+from ..models import AuditEvent
+
+
+def record(action: str, *, record_type: str = "", record_id: int | None = None,
+           patient_id: int | None = None, detail: str = "", actor=None) -> AuditEvent:
+    """Add an audit row for the current actor (a staff member, a patient link, or the system).
+
+    ``detail`` is for staff-facing, non-clinical words only ("section ride saved"): never
+    answers, names or phone numbers.
+    """
+    actor_type, actor_id, role = _actor(actor)
+    event = AuditEvent(
+        actor_type=actor_type, actor_id=actor_id, actor_role=role, action=action,
+        record_type=record_type, record_id=record_id, patient_id=patient_id,
+        request_id=g.get("request_id", "") if has_request_context() else "",
+        detail=detail[:300],
+    )
+    db.session.add(event)
+    return event
+
+
+def _actor(actor) -> tuple[str, int | None, str]:
+    if actor is not None:
+        return "staff", actor.id, str(actor.role)
+    if has_request_context():
+        from flask_login import current_user
+
+        link = g.get("patient_link")
+        if current_user and current_user.is_authenticated:
+            return "staff", current_user.id, str(current_user.role)
+        if link is not None:
+            return "patient_link", link.id, "patient"
+    return "system", None, ""

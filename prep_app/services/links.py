@@ -1,0 +1,84 @@
+"""Patient links: random tokens, stored only as SHA-256 hashes, expiring and revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Appointment, PatientLink, utcnow
+from . import audit, settings
+
+TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def expiry_for(appointment: Appointment) -> datetime:
+    clinic = settings.get()
+    return appointment.starts_at + timedelta(minutes=clinic.session_minutes,
+                                             hours=clinic.link_grace_hours)
+
+
+def issue(appointment: Appointment, actor=None) -> str:
+    """Issue a fresh link for the appointment; every older link stops working. Returns the token,
+    which is shown once and never stored."""
+    revoke_all(appointment, record=False)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = PatientLink(appointment=appointment, token_hash=hash_token(token),
+                       expires_at=expiry_for(appointment),
+                       created_by_id=actor.id if actor is not None else None)
+    db.session.add(link)
+    appointment.last_activity_at = utcnow()
+    db.session.flush()
+    audit.record("link.issue", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, actor=actor)
+    return token
+
+
+def revoke_all(appointment: Appointment, actor=None, record: bool = True) -> int:
+    now = utcnow()
+    result = db.session.execute(
+        update(PatientLink)
+        .where(PatientLink.appointment_id == appointment.id, PatientLink.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session="fetch"))
+    if record:
+        appointment.last_activity_at = now
+        audit.record("link.revoke", record_type="appointment", record_id=appointment.id,
+                     patient_id=appointment.patient_id, actor=actor)
+    return result.rowcount
+
+
+def find_usable(token: str | None = None, link_id: int | None = None) -> PatientLink | None:
+    """The link for a token (or id), if it is neither unknown, revoked, expired nor cancelled.
+
+    Every failure looks the same to the caller, so the patient sees one and the same page.
+    """
+    if token is not None:
+        if not token or len(token) > 200:
+            return None
+        link = db.session.scalar(select(PatientLink).filter_by(token_hash=hash_token(token)))
+    elif link_id is not None:
+        link = db.session.get(PatientLink, link_id)
+    else:
+        return None
+    if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
+        return None
+    if link.appointment.is_cancelled:
+        return None
+    return link
+
+
+def url_for_token(token: str) -> str:
+    """The absolute link to give the patient (uses PUBLIC_BASE_URL when it is set)."""
+    from flask import current_app, url_for
+
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for("patient.open_link", token=token)
+    return url_for("patient.open_link", token=token, _external=True)

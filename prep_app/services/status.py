@@ -1,0 +1,131 @@
+"""Readiness for many appointments at once, in a fixed number of queries.
+
+The board, the clinician's queue and ``flask appointments list`` all use :func:`overview`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import (
+    Answer,
+    Appointment,
+    ChecklistItem,
+    Patient,
+    PatientLink,
+    Review,
+    Submission,
+    User,
+    utcnow,
+)
+from ..readiness import Facts, Readiness, ReviewFacts, Timing, assess
+from . import checklists, settings
+
+
+@dataclass(frozen=True)
+class AppointmentStatus:
+    appointment: Appointment
+    patient: Patient
+    readiness: Readiness
+    submission: Submission | None
+    answers: dict[str, str]
+    latest_review: Review | None
+
+    @property
+    def driver_name(self) -> str:
+        return self.answers.get("driver_name", "")
+
+    @property
+    def driver_phone(self) -> str:
+        return self.answers.get("driver_phone", "")
+
+
+def timing() -> Timing:
+    clinic = settings.get()
+    return Timing(clinic.timezone, clinic.solid_fast_hours, clinic.clear_fast_hours)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where the clinic's ``day`` starts and ends (23 or 25 h on DST days)."""
+    zone = settings.zone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def appointments_on(day: date) -> list[Appointment]:
+    start, end = day_bounds(day)
+    query = (select(Appointment).join(Appointment.patient).options(contains_eager(
+        Appointment.patient)).where(Appointment.starts_at >= start, Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.id))
+    return list(db.session.scalars(query))
+
+
+def overview(appointments: list[Appointment], now: datetime | None = None
+             ) -> list[AppointmentStatus]:
+    """Readiness for each appointment (patients already loaded), in at most five queries."""
+    if not appointments:
+        return []
+    now = now or utcnow()
+    ids = [a.id for a in appointments]
+    newest_link: dict[int, tuple] = {}
+    for appointment_id, expires_at, revoked_at in db.session.execute(
+            select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at)
+            .where(PatientLink.appointment_id.in_(ids)).order_by(PatientLink.id)):
+        newest_link[appointment_id] = (expires_at, revoked_at)
+    subs = {s.appointment_id: s for s in db.session.scalars(
+        select(Submission).where(Submission.appointment_id.in_(ids)))}
+    answers: dict[int, dict[str, str]] = defaultdict(dict)
+    reviews: dict[int, tuple[Review, str]] = {}
+    rules_by_version: dict[int, list] = {}
+    if subs:
+        sub_ids = [s.id for s in subs.values()]
+        for sub_id, key, value in db.session.execute(
+                select(Answer.submission_id, ChecklistItem.key, Answer.value)
+                .join(ChecklistItem, Answer.item_id == ChecklistItem.id)
+                .where(Answer.submission_id.in_(sub_ids))):
+            answers[sub_id][key] = value
+        for review, name in db.session.execute(
+                select(Review, User.name).join(User, Review.clinician_id == User.id)
+                .where(Review.submission_id.in_(sub_ids)).order_by(Review.sequence)):
+            reviews[review.submission_id] = (review, name)
+        items = db.session.scalars(select(ChecklistItem).where(ChecklistItem.version_id.in_(
+            {s.checklist_version_id for s in subs.values()})).order_by(ChecklistItem.position))
+        grouped: dict[int, list] = defaultdict(list)
+        for item in items:
+            grouped[item.version_id].append(item)
+        rules_by_version = {vid: checklists.rules(group) for vid, group in grouped.items()}
+    clock = timing()
+    result = []
+    for appointment in appointments:
+        sub = subs.get(appointment.id)
+        sub_answers = answers.get(sub.id, {}) if sub else {}
+        review, name = reviews.get(sub.id, (None, "")) if sub else (None, "")
+        link = newest_link.get(appointment.id)
+        facts = Facts(
+            starts_at=appointment.starts_at, is_cancelled=appointment.is_cancelled,
+            checked_in_at=appointment.checked_in_at,
+            is_driver_confirmed=appointment.is_driver_confirmed,
+            link_expires_at=link[0] if link else None,
+            is_link_revoked=bool(link and link[1] is not None),
+            submission_status=str(sub.status) if sub and (sub_answers or sub.revision) else None,
+            answers=sub_answers, revision=sub.revision if sub else 0,
+            answers_hash=sub.answers_hash if sub else None,
+            review=ReviewFacts(str(review.decision), review.revision, review.answers_hash,
+                               review.note, name) if review else None,
+        )
+        rules = rules_by_version.get(sub.checklist_version_id, []) if sub else []
+        result.append(AppointmentStatus(appointment, appointment.patient,
+                                        assess(rules, facts, clock, now), sub, sub_answers,
+                                        review))
+    return result
+
+
+def for_appointment(appointment: Appointment) -> AppointmentStatus:
+    return overview([appointment])[0]

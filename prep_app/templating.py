@@ -1,0 +1,85 @@
+"""Jinja filters and globals: clinic-time formatting, the clinic's name and phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime, format_time
+from flask import Flask
+from flask_babel import get_locale
+
+from .services import settings
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["clinic_datetime"] = clinic_datetime
+    app.jinja_env.filters["clinic_date"] = clinic_date
+    app.jinja_env.filters["clinic_time"] = clinic_time
+    app.jinja_env.filters["phone"] = pretty_phone
+    app.jinja_env.filters["local_text"] = local_text
+    app.jinja_env.globals["clinic"] = clinic_or_fallback
+
+
+def clinic_or_fallback():
+    """The clinic's settings; while the database is away (a 503 page), plain fallbacks."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from .extensions import db
+
+    try:
+        return settings.get()
+    except (OperationalError, InterfaceError):
+        db.session.rollback()
+        return SimpleNamespace(name="Session preparation", phone="the clinic")
+
+
+def _local(moment: datetime) -> datetime:
+    return settings.to_local(moment)
+
+
+def clinic_datetime(moment: datetime | None) -> str:
+    """"Tuesday 3 December 2026, 14:00" on the clinic's clock."""
+    if moment is None:
+        return ""
+    return format_datetime(_local(moment), "EEEE d MMMM y, HH:mm", locale=str(get_locale()))
+
+
+def clinic_date(moment) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = _local(moment).date()
+    return format_date(moment, "EEEE d MMMM y", locale=str(get_locale()))
+
+
+def clinic_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return format_time(_local(moment), "HH:mm", locale=str(get_locale()))
+
+
+def pretty_phone(e164: str | None) -> str:
+    """"+14355550100" as "(435) 555-0100" for the clinic's country, international otherwise."""
+    if not e164:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    region = phonenumbers.region_code_for_number(number)
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if region == settings.get().country
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, fmt)
+
+
+def local_text(value: str) -> str:
+    """A stored clinic-local "YYYY-MM-DDTHH:MM" answer, written out for a person."""
+    try:
+        naive = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value or ""
+    return format_datetime(naive, "EEEE d MMMM, HH:mm", locale=str(get_locale()))

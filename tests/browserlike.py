@@ -1,0 +1,48 @@
+"""A test client that submits forms the way a browser does: it reads the page first and sends
+its hidden fields (CSRF token, version, one-time submit key) along with what the person typed."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from flask.testing import FlaskClient
+
+
+class _Forms(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._current: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._current = {"action": attrs.get("action"), "method": attrs.get("method", "get"),
+                             "hidden": {}}
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None and attrs.get("type") == "hidden":
+            self._current["hidden"][attrs.get("name")] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def forms_of(html: str) -> list[dict]:
+    parser = _Forms()
+    parser.feed(html)
+    return [f for f in parser.forms if f["method"].lower() == "post"]
+
+
+class BrowserClient(FlaskClient):
+    def submit(self, url: str, data: dict | None = None, *, page: str | None = None,
+               form: int = 0, **kwargs):
+        """GET ``page`` (default ``url``), take the hidden fields of its ``form``-th POST form,
+        add ``data`` and POST to ``url``. Returns the response."""
+        html = self.get(page or url).get_data(as_text=True)
+        found = forms_of(html)
+        hidden = found[form]["hidden"] if found else {}
+        return self.post(url, data={**hidden, **(data or {})}, **kwargs)
+
+    def hidden(self, page: str, form: int = 0) -> dict:
+        return forms_of(self.get(page).get_data(as_text=True))[form]["hidden"]

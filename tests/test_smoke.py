@@ -1,0 +1,7 @@
+def test_patient_walks_through(patient):
+    r = patient.get("/checklist/")
+    assert r.status_code == 200, r.text
+    assert "Getting ready for your session" in r.text
+    r = patient.get("/checklist/step/prepare")
+    assert r.status_code == 200, r.text
+    assert "Step 1 of 5" in r.text
