@@ -147,10 +147,8 @@ def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetim
     answers = facts.answers
     blocking = tuple(unmet_blocking(items, answers))
     if facts.submission_status == "returned":
-        reasons = ["Returned to the patient to fix"]
-        if facts.review and facts.review.note:
-            reasons[0] += f": {facts.review.note}"
-        return Readiness(Status.NEEDS_ATTENTION, _with(reasons, link_note), blocking=blocking)
+        reason = _returned(facts.review.note if facts.review else "")
+        return Readiness(Status.NEEDS_ATTENTION, _with([reason], link_note), blocking=blocking)
     if facts.submission_status == "in_progress":
         first = ("Changing answers; not submitted again yet" if facts.revision
                  else "Started; not submitted yet")
@@ -160,20 +158,39 @@ def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetim
     flags = tuple(raised_flags(items, answers, facts.starts_at, timing))
     review = facts.review
     if review and review.revision == facts.revision and review.answers_hash == facts.answers_hash:
-        if review.decision == "cleared":
-            by = f" by {review.clinician_name}" if review.clinician_name else ""
-            return Readiness(Status.CLEARED, (f"Cleared{by}",), flags=flags, blocking=blocking)
-        if review.decision == "follow_up":
-            reason = "Clinician asked for follow-up" + (f": {review.note}" if review.note else "")
-            return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
-        if review.decision == "not_cleared":
-            reason = "Not cleared: reschedule" + (f" ({review.note})" if review.note else "")
-            return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
-    changed = ["Changed answers after review"] if review else []
+        decided = _decided(review, flags, blocking)
+        if decided is not None:
+            return decided
+    # A review of other answers (an older revision, or answers changed since) no longer counts.
+    changed = ("Changed answers after review",) if review else ()
     if blocking or flags:
-        return Readiness(Status.NEEDS_ATTENTION, (*blocking, *flags, *changed), flags, blocking)
-    return Readiness(Status.AWAITING_REVIEW,
-                     tuple(changed or ["Submitted; waiting for a clinician"]))
+        return Readiness(Status.NEEDS_ATTENTION, (*changed, *blocking, *flags), flags, blocking)
+    return Readiness(Status.AWAITING_REVIEW, changed or ("Submitted; waiting for a clinician",))
+
+
+def _decided(review: ReviewFacts, flags: tuple[str, ...], blocking: tuple[str, ...]
+             ) -> Readiness | None:
+    """Readiness from a clinician's decision on exactly the answers that stand now."""
+    note = review.note
+    if review.decision == "cleared":
+        cleared = "Cleared" + (f" by {review.clinician_name}" if review.clinician_name else "")
+        if blocking:
+            # No driver, no session: a sign-off cannot stand in for a blocking item.
+            return Readiness(Status.NEEDS_ATTENTION, (*blocking, cleared), flags, blocking)
+        return Readiness(Status.CLEARED, (cleared,), flags=flags, blocking=blocking)
+    if review.decision == "follow_up":
+        reason = "Clinician asked for follow-up" + (f": {note}" if note else "")
+    elif review.decision == "not_cleared":
+        reason = "Not cleared: reschedule" + (f" ({note})" if note else "")
+    elif review.decision == "returned":
+        reason = _returned(note)
+    else:
+        return None
+    return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
+
+
+def _returned(note: str) -> str:
+    return "Returned to the patient to fix" + (f": {note}" if note else "")
 
 
 def _with(reasons: list[str], note: str | None) -> tuple[str, ...]:
@@ -198,23 +215,34 @@ def _is_met(item: ItemRule, value: str) -> bool:
 
 
 def _fasting_flag(item: ItemRule, value: str, starts_at: datetime, timing: Timing) -> str | None:
-    zone = ZoneInfo(timing.timezone)
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
+        gap = starts_at.astimezone(UTC) - _latest_instant(value, ZoneInfo(timing.timezone))
+    except (ValueError, OverflowError):  # not a date, or so far off it leaves the calendar
         return None
-    when = when.replace(tzinfo=zone) if when.tzinfo is None else when
-    # Subtract in UTC: two datetimes sharing one zone subtract as wall clocks, ignoring DST.
-    gap = starts_at.astimezone(UTC) - when.astimezone(UTC)
     solid = item.flag_rule == "solid_fast"
     window = timing.solid_fast_hours if solid else timing.clear_fast_hours
-    what = "Ate" if solid else "Clear liquids"
-    if gap < timedelta(0):
+    if gap <= timedelta(0):
+        what = "Eating" if solid else "Clear liquids"
         return f"{what} planned after the session starts"
+    what = "Ate" if solid else "Clear liquids"
     if gap < timedelta(hours=window):
         fast = "fasting window" if solid else "clear-liquids window"
         return f"{what} {format_gap(gap)} before: inside the {window} h {fast}"
     return None
+
+
+def _latest_instant(value: str, zone: ZoneInfo) -> datetime:
+    """A clinic-local answer as a UTC instant (subtracting in UTC counts real hours; two times
+    in one zone would subtract as wall clocks, ignoring DST).
+
+    A clock time that happens twice (the hour repeated when clocks go back) or never (the hour
+    skipped when they go forward) is read as the later instant: the shorter fast, so a doubtful
+    answer is shown to a clinician rather than passed over.
+    """
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is not None:
+        return when.astimezone(UTC)
+    return max(when.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
 
 
 def format_gap(gap: timedelta) -> str:
