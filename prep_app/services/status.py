@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -54,8 +54,9 @@ def timing() -> Timing:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants where the clinic's ``day`` starts and ends (23 or 25 h on DST days)."""
     zone = settings.zone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    # In UTC: two datetimes in one zone subtract as wall clocks (24 h even on a 23 h day).
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     return start, end
 
 
@@ -69,7 +70,8 @@ def appointments_on(day: date) -> list[Appointment]:
 
 def overview(appointments: list[Appointment], now: datetime | None = None
              ) -> list[AppointmentStatus]:
-    """Readiness for each appointment (patients already loaded), in at most five queries."""
+    """Readiness for each appointment (patients already loaded), in at most five queries
+    (and one more for the clinic's settings when they have not been read yet)."""
     if not appointments:
         return []
     now = now or utcnow()
