@@ -1,7 +1,7 @@
 """Command-line tools: ``flask --app prep_app <group> <command>``.
 
 Every command writes in one transaction: on any error nothing is half-written, a clear message is
-printed and the exit status is non-zero.
+printed (never a traceback) and the exit status is non-zero.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from datetime import date, datetime
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from .extensions import db
-from .models import Appointment
+from .models import Appointment, utcnow
 from .services import appointments as appointment_service
 from .services import checklists, links, settings, status
 
@@ -39,6 +40,17 @@ def unit_of_work():
     except appointment_service.AppointmentError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
+    except LookupError as error:  # no checklist installed yet
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        # The type only: a database message can quote what was typed.
+        hint = (" Is it set up? Run `flask --app prep_app db upgrade`."
+                if isinstance(error, OperationalError | ProgrammingError)
+                else " Please try again.")
+        raise click.ClickException(f"The database refused this ({type(error).__name__}); "
+                                   f"nothing was changed.{hint}") from None
     except BaseException:
         db.session.rollback()
         raise
@@ -46,9 +58,13 @@ def unit_of_work():
 
 @contextlib.contextmanager
 def link_context():
-    """A request context so links can be built with the public address."""
+    """A request context so links can be built with the public address.
+
+    It counts as a POST: on SQLite the transaction then takes the write lock up front, as
+    every command that writes should (see ``database._may_write``).
+    """
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base):
+    with current_app.test_request_context(base_url=base, method="POST"):
         yield
 
 
@@ -56,9 +72,16 @@ def _date(ctx, param, value):
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD, for example 1990-01-31") from None
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, for example "
+                                 "1990-01-31.") from None
+
+
+def when(moment: datetime) -> str:
+    """"Thursday 3 December 2026, 14:00 (America/Denver)": on the clinic's clock, named."""
+    local = settings.to_local(moment)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({settings.get().timezone})"
 
 
 @checklist_cli.command("install")
@@ -67,17 +90,18 @@ def checklist_install():
     with unit_of_work():
         settings.get()
         version, created = checklists.install_default()
-    click.echo(f"Checklist version {version.number} "
-               + ("installed." if created else "is already installed."))
+        number, items = version.number, len(version.items)
+    click.echo(f"Checklist version {number} ({items} items) "
+               + ("installed." if created else "is already installed; nothing changed."))
 
 
 @appointments_cli.command("add")
 @click.option("--patient", "patient_name", required=True, help="The patient's full name.")
 @click.option("--dob", required=True, callback=_date, help="Date of birth, YYYY-MM-DD.")
 @click.option("--at", "at", required=True,
-              help="Session time in the clinic's time zone, 'YYYY-MM-DD HH:MM'.")
-@click.option("--phone", default=None, help="The patient's mobile number.")
-@click.option("--email", default=None, help="The patient's email address.")
+              help="Session time on the clinic's clock, 'YYYY-MM-DD HH:MM'.")
+@click.option("--phone", default=None, help="The patient's mobile number (optional).")
+@click.option("--email", default=None, help="The patient's email address (optional).")
 def appointments_add(patient_name: str, dob: date, at: str, phone: str | None,
                      email: str | None):
     """Book a session (creating the patient if needed) and print the patient's link last."""
@@ -86,11 +110,25 @@ def appointments_add(patient_name: str, dob: date, at: str, phone: str | None,
         patient, created = appointment_service.find_or_create_patient(
             patient_name, dob, phone=phone, email=email)
         appointment = appointment_service.create(patient, starts_at)
-        token = links.issue(appointment)
-        url = links.url_for_token(token)
-    click.echo(f"{'New' if created else 'Existing'} patient #{patient.id}; "
-               f"appointment #{appointment.id} on {_local(starts_at)}.")
+        url = links.url_for_token(links.issue(appointment))
+        who = f"{'New' if created else 'Existing'} patient #{patient.id}"
+        booked = f"Appointment #{appointment.id}: {when(starts_at)}."
+    click.echo(f"{booked}\n{who}.\nThe patient's personal link (give it only to them):")
     click.echo(url)
+
+
+def _open_appointment(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise click.ClickException(f"There is no appointment #{appointment_id}.")
+    if appointment.is_cancelled:
+        raise click.ClickException(
+            f"Appointment #{appointment_id} is cancelled: it cannot have a link.")
+    if links.expiry_for(appointment) <= utcnow():
+        raise click.ClickException(
+            f"Appointment #{appointment_id} ({when(appointment.starts_at)}) is over: a link "
+            "would not work any more.")
+    return appointment
 
 
 @appointments_cli.command("link")
@@ -98,12 +136,10 @@ def appointments_add(patient_name: str, dob: date, at: str, phone: str | None,
 def appointments_link(appointment_id: int):
     """Issue a fresh link for an appointment; the old one stops working."""
     with unit_of_work(), link_context():
-        appointment = db.session.get(Appointment, appointment_id)
-        if appointment is None:
-            raise click.ClickException(f"There is no appointment #{appointment_id}.")
-        if appointment.is_cancelled:
-            raise click.ClickException(f"Appointment #{appointment_id} is cancelled.")
+        appointment = _open_appointment(appointment_id)
         url = links.url_for_token(links.issue(appointment))
+        booked = f"Appointment #{appointment.id}: {when(appointment.starts_at)}."
+    click.echo(f"{booked}\nA new link; any older link no longer works:")
     click.echo(url)
 
 
@@ -111,23 +147,23 @@ def appointments_link(appointment_id: int):
 @click.option("--date", "day", callback=_date, default=None,
               help="The day, YYYY-MM-DD (default: today in the clinic's time zone).")
 def appointments_list(day: date | None):
-    """Print one day's appointments with their readiness."""
-    day = day or settings.today()
-    rows = status.overview(status.appointments_on(day))
-    click.echo(f"{day:%A %d %B %Y}: {len(rows)} appointment(s)")
-    for row in rows:
-        reasons = "; ".join(row.readiness.reasons)
-        click.echo(f"#{row.appointment.id}  {_local(row.appointment.starts_at):%H:%M}  "
-                   f"{row.patient.full_name}  [{row.readiness.status.label}]  {reasons}")
-
-
-def _local(moment: datetime) -> datetime:
-    return settings.to_local(moment)
+    """Print one day's appointments with their readiness and its reasons."""
+    with unit_of_work():
+        day = day or settings.today()
+        rows = status.overview(status.appointments_on(day))
+        lines = [f"{day:%A} {day.day} {day:%B %Y} ({settings.get().timezone}): "
+                 f"{len(rows)} appointment{'' if len(rows) == 1 else 's'}"]
+        for row in rows:
+            local = settings.to_local(row.appointment.starts_at)
+            lines.append(f"#{row.appointment.id}  {local:%H:%M}  {row.patient.full_name}  "
+                         f"[{row.readiness.status.label}]")
+            lines.extend(f"      - {reason}" for reason in row.readiness.reasons)
+    click.echo("\n".join(lines))
 
 
 @demo_cli.command("load")
 def demo_load():
-    """Install the checklist and add a few demo appointments (run on an empty database)."""
+    """Install the checklist and add a few demo appointments (once; a second run adds nothing)."""
     from . import demo
 
     with unit_of_work(), link_context():

@@ -24,7 +24,8 @@ def load() -> list[str]:
     checklists.install_default()
     lines: list[str] = []
     if db.session.scalar(select(func.count(Appointment.id))):
-        lines.append("Demo appointments are already loaded.")
+        lines.append("There are appointments already, so no demo data was added "
+                     "(it is only added to an empty database).")
         return lines
     tomorrow = settings.today() + timedelta(days=1)
     hours = [9, 11, 13, 15]

@@ -43,16 +43,28 @@ def normalise_phone(raw: str | None, country: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+LOCAL_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
+
+
 def parse_local(text: str) -> datetime:
-    """A clinic-local "YYYY-MM-DD HH:MM" as an aware UTC datetime (DST resolved by zoneinfo)."""
+    """A clinic-local "YYYY-MM-DD HH:MM" as an aware UTC datetime.
+
+    A time the clinic's clock skips (the hour lost when clocks go forward) is refused rather
+    than silently moved; a time it shows twice (clocks going back) is the first of the two.
+    """
+    match = LOCAL_TIME.fullmatch((text or "").strip())
     try:
-        naive = datetime.fromisoformat(text.strip().replace("T", " "))
-    except ValueError:
-        raise AppointmentError("Use the form YYYY-MM-DD HH:MM, for example 2026-12-03 14:00.")\
-            from None
-    if naive.tzinfo is not None:
-        raise AppointmentError("Give the time in the clinic's time zone, without an offset.")
-    return local_to_utc(naive)
+        if match is None:
+            raise ValueError(text)
+        naive = datetime.strptime(" ".join(match.groups()), "%Y-%m-%d %H:%M")
+        starts_at = local_to_utc(naive)
+    except (ValueError, OverflowError):
+        raise AppointmentError("Use the form YYYY-MM-DD HH:MM on the clinic's clock, for "
+                               "example 2026-12-03 14:00.") from None
+    if settings.to_local(starts_at).replace(tzinfo=None) != naive:
+        raise AppointmentError(f"{naive:%H:%M} does not happen on {naive:%Y-%m-%d}: the clocks "
+                               "go forward that night. Choose another time.")
+    return starts_at
 
 
 def local_to_utc(naive: datetime) -> datetime:
