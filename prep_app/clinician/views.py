@@ -1,14 +1,137 @@
-"""The clinician's review queue. (Built out in the staff issue.)"""
+"""The clinician's review: a queue of submitted checklists, one submission's answers with what
+changed, and a decision bound to the exact answers shown."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import require_roles
-from ..models import Role
+from ..database import writes_on_get
+from ..extensions import db
+from ..models import Appointment, Role, SubmissionStatus
+from ..readiness import is_shown, raised_flags, unmet_blocking
+from ..services import audit, checklists, reviews, status
+from .forms import DecisionForm
 
 bp = Blueprint("clinician", __name__, url_prefix="/review")
 require_roles(bp, Role.CLINICIAN, Role.ADMIN)
 
+STALE = "stale"  # the patient changed their answers since the page was shown
+CHANGED = "changed"  # the appointment or submission row changed under the decision
+DECIDED_FIRST = "decided_first"
+INVALID = "invalid"
+
 
 @bp.get("/")
 def queue():
-    return render_template("clinician/queue.html")
+    return render_template("clinician/queue.html", rows=reviews.queue())
+
+
+@bp.route("/<int:appointment_id>", methods=["GET", "POST"])
+@writes_on_get
+def submission(appointment_id: int):
+    appointment = _reviewable(appointment_id)
+    form = DecisionForm()
+    problem, code = None, 200
+    if request.method == "POST":
+        problem = _decide(form, appointment)
+        if problem is None:
+            flash("Your decision was saved.", "success")
+            return redirect(url_for(".queue"))
+        code = 422 if problem == INVALID else 409
+        appointment = _reviewable(appointment_id)  # after a rollback: as it stands now
+    now_shown = reviews.seen(appointment.submission)
+    if request.method == "POST" and problem == INVALID and _differs(form.saw(), now_shown):
+        problem, code = STALE, 409
+    form.show(now_shown)
+    audit.record("submission.view", record_type="submission", record_id=appointment.submission.id,
+                 patient_id=appointment.patient_id)
+    db.session.commit()
+    return render_template("clinician/submission.html", form=form, problem=problem,
+                           **_page(appointment)), code
+
+
+def _reviewable(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.submission is None \
+            or appointment.submission.revision < 1:
+        abort(404)
+    return appointment
+
+
+def _differs(saw: reviews.Seen, now: reviews.Seen) -> bool:
+    return (saw.revision, saw.answers_hash) != (now.revision, now.answers_hash)
+
+
+def _decide(form: DecisionForm, appointment: Appointment) -> str | None:
+    """Store the decision and commit. Returns None when stored, else what went wrong."""
+    if not form.validate():
+        return INVALID
+    try:
+        reviews.decide(appointment.submission, decision=form.decision.data, saw=form.saw(),
+                       clinician=current_user._get_current_object(), note=form.note.data,
+                       message_to_patient=form.message_to_patient.data)
+        db.session.commit()
+    except reviews.DecidedFirst:
+        db.session.rollback()
+        return DECIDED_FIRST
+    except reviews.StaleReview:
+        db.session.rollback()
+        return STALE
+    except StaleDataError:
+        db.session.rollback()
+        return CHANGED
+    except reviews.ReviewError as error:
+        db.session.rollback()
+        form.decision.errors = [str(error)]
+        return INVALID
+    return None
+
+
+def _page(appointment: Appointment) -> dict:
+    """Everything the submission page shows: answers by section with their flags, what changed
+    since the previous revision and since the patient's previous session, the current state."""
+    submission = appointment.submission
+    version = submission.checklist_version
+    items = list(version.items)
+    shown_revision = reviews.revision_of(submission, submission.revision)
+    answers = dict(shown_revision.answers) if shown_revision else {}
+    rules = {rule.key: rule for rule in checklists.rules(items)}
+    clock = status.timing()
+    marks = {}
+    for item in items:
+        rule = [rules[item.key]]
+        found = [*(("Blocking", text) for text in unmet_blocking(rule, answers)),
+                 *(("Flag", text) for text in raised_flags(rule, answers, appointment.starts_at,
+                                                           clock))]
+        if found:
+            marks[item.key] = found
+    present = {item.section for item in items}
+    previous = reviews.revision_of(submission, submission.revision - 1)
+    last_session = reviews.previous_session_revision(appointment)
+    since_session = None
+    if last_session is not None:
+        old_items = last_session.submission.checklist_version.items
+        since_session = reviews.changes([*items, *old_items], last_session.answers, answers)
+    state = status.for_appointment(appointment)
+    latest = state.latest_review
+    return {
+        "appointment": appointment,
+        "submission": submission,
+        "shown_revision": shown_revision,
+        "sections": [s for s in version.sections if s["key"] in present],
+        "items": [i for i in items if is_shown(rules[i.key], answers)],
+        "answers": answers,
+        "marks": marks,
+        "previous": previous,
+        "since_previous": reviews.changes(items, previous.answers, answers) if previous else None,
+        "last_session": last_session,
+        "since_session": since_session,
+        "readiness": state.readiness,
+        "latest": latest,
+        "latest_applies": bool(latest and latest.revision == submission.revision
+                               and latest.answers_hash == submission.answers_hash),
+        "is_decidable": submission.status == SubmissionStatus.SUBMITTED,
+    }
