@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Appointment
-from .services import appointments, checklists, links, settings, submissions
+from .services import appointments, checklists, links, settings, staff, submissions
 
 DEMO_PATIENTS = [
     ("Ada Lovelace", date(1990, 1, 31), "+14355550101"),
@@ -23,6 +23,7 @@ def load() -> list[str]:
     settings.get()
     checklists.install_default()
     lines: list[str] = []
+    lines += staff.demo_sign_ins()  # one demo account per role, with fresh passwords
     if db.session.scalar(select(func.count(Appointment.id))):
         lines.append("There are appointments already, so no demo data was added "
                      "(it is only added to an empty database).")

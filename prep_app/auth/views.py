@@ -1,20 +1,110 @@
-"""Staff sign-in and sign-out. (Built out in the staff issue.)"""
+"""Staff sign-in and sign-out, the "stay signed in" refresh and a person's own password.
 
-from flask import Blueprint, render_template
+``auth`` itself is public (the sign-in page). Its nested ``auth.account`` blueprint is for
+signed-in staff and is guarded once, like every staff blueprint.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..services import staff
+from . import forms
+from .access import (
+    STAFF,
+    end_session,
+    home_for,
+    require_roles,
+    safe_next,
+    seconds_left,
+    session_expired,
+    start_session,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
+account = Blueprint("account", __name__, url_prefix="/account")
+require_roles(account, *STAFF)
+
+SIGN_IN_FAILED = ("That email and password do not match an active account. After "
+                  f"{staff.MAX_FAILED_SIGN_INS} wrong tries in a row, signing in to an account "
+                  f"pauses for {int(staff.LOCK_DURATION.total_seconds() // 60)} minutes.")
 
 
-@bp.get("/sign-in")
+@bp.app_context_processor
+def staff_session_timing():
+    """``session_timing()`` in templates: when the idle and absolute limits end this session."""
+    return {"session_timing": seconds_left}
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
 def login():
-    return render_template("auth/login.html")
+    target = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        if not session_expired():
+            return redirect(target or home_for(current_user))
+        end_session()
+    form = forms.SignInForm()
+    if request.method == "GET":
+        form.next.data = target or ""
+    failed = False
+    if form.validate_on_submit():
+        user = staff.authenticate(form.email.data, form.password.data)
+        db.session.commit()  # the sign-in, or the failure and its count
+        if user is not None:
+            start_session(user)
+            return redirect(target or home_for(user))
+        failed = True
+    expired = request.args.get("expired") == "1" and request.method == "GET"
+    return render_template("auth/login.html", form=form, failed=failed, expired=expired,
+                           message=SIGN_IN_FAILED)
 
 
 @bp.post("/sign-out")
 def logout():
-    from flask import redirect, session, url_for
-    from flask_login import logout_user
-
-    logout_user()
-    session.clear()
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        staff.sign_out(user)
+        db.session.commit()
+    end_session()
+    flash("You are signed out.")
     return redirect(url_for("auth.login"))
+
+
+@account.post("/keep-alive")
+def keep_alive():
+    """"Stay signed in": the guard has already counted this request as activity."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return "", 204
+    form = forms.KeepAliveForm()
+    return redirect(safe_next(form.next.data) or home_for(current_user))
+
+
+@account.route("/password", methods=["GET", "POST"])
+def password():
+    form = forms.PasswordChangeForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            staff.change_own_password(user, form.current_password.data, form.new_password.data)
+        except staff.StaffError as error:
+            db.session.commit()  # a wrong current password is counted
+            if staff.is_locked(user):
+                staff.sign_out(user, reason="too many wrong passwords")
+                db.session.commit()
+                end_session()
+                flash("You were signed out after several wrong passwords.")
+                return redirect(url_for("auth.login"))
+            field = (form.current_password if isinstance(error, staff.WrongPassword)
+                     else form.new_password)
+            field.errors = [str(error)]
+        else:
+            db.session.commit()
+            start_session(user)  # this browser stays signed in; every other session ends
+            flash("Your password is changed. You were signed out everywhere else.")
+            return redirect(home_for(user))
+    return render_template("auth/password.html", form=form)
+
+
+bp.register_blueprint(account)
