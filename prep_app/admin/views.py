@@ -1,14 +1,258 @@
-"""Clinic administration. (Built out in the staff issue.)"""
+"""Clinic administration: staff accounts, the clinic's settings and the audit log.
 
-from flask import Blueprint, render_template
+Admins only, guarded once for the whole blueprint. Every change goes through
+``services/staff.py``, which writes its audit row in the same transaction; the view commits once.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import require_roles
-from ..models import Role
+from ..extensions import db
+from ..models import Patient, Role, User
+from ..services import audit, settings, staff
+from . import auditlog, forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_roles(bp, Role.ADMIN)
 
 
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _show_error(form, error: staff.StaffError) -> None:
+    """Put the service's answer next to the field it is about (or on the form's first field)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None or field.name == "csrf_token":
+        field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+    field.errors = [*field.errors, str(error)]
+
+
 @bp.get("/")
 def index():
     return render_template("admin/index.html")
+
+
+# Staff -------------------------------------------------------------------------------------
+
+
+@bp.get("/staff")
+def staff_list():
+    return _staff_page(forms.StaffAddForm())
+
+
+def _staff_page(form, status: int = 200):
+    return render_template("admin/staff.html", people=staff.staff_list(), form=form,
+                           is_locked=staff.is_locked), status
+
+
+@bp.post("/staff")
+def staff_add():
+    form = forms.StaffAddForm()
+    if not form.validate_on_submit():
+        return _staff_page(form, 422)
+    password = staff.generate_password()
+    try:
+        user = staff.create(form.email.data, form.name.data, form.role.data, password,
+                            actor=_me())
+    except staff.StaffError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return _staff_page(form, 422)
+    db.session.commit()
+    # Shown once, on this page only: never in a flash message (the cookie) or an address.
+    return render_template("admin/password_shown.html", person=user, password=password,
+                           is_new=True)
+
+
+@bp.get("/staff/<int:user_id>")
+def staff_detail(user_id: int):
+    person = _user_or_404(user_id)
+    return _detail_page(person, forms.RoleForm(role=person.role.value))
+
+
+def _detail_page(person: User, role_form, status: int = 200):
+    return render_template("admin/staff_detail.html", person=person, role_form=role_form,
+                           is_self=person.id == _me().id,
+                           is_locked=staff.is_locked(person)), status
+
+
+@bp.post("/staff/<int:user_id>/role")
+def staff_role(user_id: int):
+    person = _user_or_404(user_id)
+    form = forms.RoleForm()
+    if not form.validate_on_submit():
+        return _detail_page(person, form, 422)
+    try:
+        changed = staff.change_role(person, form.role.data, actor=_me())
+    except staff.StaffError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return _detail_page(person, form, 422)
+    db.session.commit()
+    flash(f"Role changed to {person.role.label}." if changed else "The role was already that.")
+    return redirect(url_for("admin.staff_detail", user_id=person.id))
+
+
+@bp.post("/staff/<int:user_id>/deactivate")
+def staff_deactivate(user_id: int):
+    return _account_change(user_id, staff.deactivate,
+                           "Account deactivated: every session of theirs has ended.",
+                           "The account was already deactivated.")
+
+
+@bp.post("/staff/<int:user_id>/reactivate")
+def staff_reactivate(user_id: int):
+    return _account_change(user_id, staff.reactivate,
+                           "Account reactivated. Give them a new password if they need one.",
+                           "The account was already active.")
+
+
+def _account_change(user_id: int, change, done: str, unchanged: str):
+    person = _user_or_404(user_id)
+    try:
+        changed = change(person, actor=_me())
+    except staff.StaffError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(done if changed else unchanged)
+    return redirect(url_for("admin.staff_detail", user_id=person.id))
+
+
+@bp.post("/staff/<int:user_id>/password")
+def staff_password(user_id: int):
+    person = _user_or_404(user_id)
+    if person.id == _me().id:
+        flash("Change your own password under 'Your password'.", "error")
+        return redirect(url_for("admin.staff_detail", user_id=person.id))
+    password = staff.generate_password()
+    staff.set_password(person, password, actor=_me(), action="staff.password_reset")
+    db.session.commit()
+    return render_template("admin/password_shown.html", person=person, password=password,
+                           is_new=False)
+
+
+# Settings ----------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def clinic_settings():
+    clinic = settings.get()
+    if request.method == "GET":
+        form = forms.SettingsForm(obj=clinic, version=clinic.version,
+                                  current_zone=clinic.timezone)
+        return render_template("admin/settings.html", form=form)
+    form = forms.SettingsForm(current_zone=clinic.timezone)
+    if not form.validate_on_submit():
+        return render_template("admin/settings.html", form=form), 422
+    try:
+        changed = staff.update_settings(form.values(), form.expected_version(), actor=_me())
+        db.session.commit()
+    except staff.SettingsConflict:
+        db.session.rollback()
+        return _conflict(form)
+    except StaleDataError:  # saved by someone else between our read and our write
+        db.session.rollback()
+        g.pop("clinic_settings", None)
+        return _conflict(form)
+    except staff.StaffError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return render_template("admin/settings.html", form=form), 422
+    flash("Settings saved." if changed else "Nothing had changed.")
+    return redirect(url_for("admin.clinic_settings"))
+
+
+def _conflict(form):
+    """Keep what the person typed; show what is saved now; saving again overwrites it."""
+    saved = settings.get()
+    typed = form.values()
+    differences = [(getattr(form, key).label.text, _shown(getattr(saved, key)),
+                    _shown(typed[key])) for key in staff.SETTING_FIELDS
+                   if str(getattr(saved, key)) != str(typed[key])]
+    form.version.raw_data = None
+    form.version.data = str(saved.version)
+    return render_template("admin/settings.html", form=form, conflict=True,
+                           differences=differences), 409
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    return "" if value is None else str(value)
+
+
+# Audit log ---------------------------------------------------------------------------------
+
+
+def _audit_filter() -> tuple[forms.AuditFilterForm, auditlog.AuditFilter | None]:
+    form = forms.AuditFilterForm(formdata=request.args)
+    form.person.choices = [forms.SelectChoice("", "Anyone")] + [
+        forms.SelectChoice(str(i), name) for i, name in auditlog.staff_names()]
+    if not form.validate():
+        return form, None
+    return form, auditlog.AuditFilter(form.person_id(), form.patient_id(), form.date_from.data,
+                                      form.date_to.data)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdecimal() and 0 < int(raw) <= 100_000 else 1
+
+
+@bp.route("/audit", methods=["GET", "POST"])
+def audit_log():
+    form, chosen = _audit_filter()
+    search = forms.PatientSearchForm()
+    found = None
+    if request.method == "POST" and search.validate_on_submit():
+        found = auditlog.find_patients(search.name.data)
+    number = _page_number()
+    rows, has_more = auditlog.page(chosen, number) if chosen else ([], False)
+    patient = None
+    if chosen and chosen.patient_id is not None:
+        patient = db.session.get(Patient, chosen.patient_id)
+    status = 422 if (request.method == "POST" and search.errors) or chosen is None else 200
+    return render_template("admin/audit.html", form=form, search=search, found=found,
+                           rows=rows, chosen=chosen, page=number, has_more=has_more,
+                           patient=patient), status
+
+
+@bp.post("/audit/export")
+def audit_export():
+    form, chosen = _audit_filter()
+    if chosen is None:
+        return redirect(url_for("admin.audit_log"))
+    rows = auditlog.count(chosen)
+    event = audit.record("audit.export", record_type="audit_log",
+                 patient_id=chosen.patient_id,
+                 detail=f"CSV, {rows} rows; filters: {chosen.describe()}", actor=_me())
+    db.session.commit()  # the export is on the record before any of it leaves
+    name = f"audit-log-{settings.today().isoformat()}.csv"
+    lines = auditlog.csv_lines(chosen, before=event.id)
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
