@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-FLASK := PREP_ENV=development $(BIN)/flask --app prep_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# `make run` is development mode (a per-machine secret key, cookies over plain http); the
+# tests are testing mode. Anything else (gunicorn wsgi:app) is production: see .env.example.
+FLASK := PREP_ENV=development $(BIN)/flask --app prep_app
+PYTEST := PREP_ENV=testing $(BIN)/pytest
 
 .PHONY: install run test lint test-sqlite test-postgres bench clean
 
@@ -12,8 +15,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
 run: install
@@ -22,15 +24,19 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# ruff (with the S security rules) and bandit: zero findings, or a commented exception.
 lint: install
-	$(BIN)/ruff check prep_app tests migrations wsgi.py
-	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive prep_app
+	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive prep_app wsgi.py
 
+# The whole suite, browser tests included, once on SQLite and once on a throwaway PostgreSQL
+# the tests start themselves. Without PostgreSQL or Chromium those tests skip, saying so;
+# with PREP_REQUIRE_ALL=1 (CI) they fail instead.
 test-sqlite: install
-	$(BIN)/pytest
+	PREP_TEST_DB=sqlite $(PYTEST)
 
 test-postgres: install
-	PREP_TEST_DB=postgresql $(BIN)/pytest -m "not e2e"
+	PREP_TEST_DB=postgresql $(PYTEST)
 
 test: lint test-sqlite test-postgres
 
@@ -38,4 +44,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache .ruff_cache

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import os
+from pathlib import Path
 
 from flask import Flask
 
 from . import config as config_module
 from .extensions import csrf, db, login_manager, migrate
 
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app. Tests pass their own ``config``; everything else comes from the env."""
+    """Build the app. Tests pass their own ``config``; everything else comes from the env.
+
+    Raises :class:`prep_app.config.ConfigError` (with what to change) when the settings are
+    unsafe for production.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
     config_module.check(app.config)
-    _ensure_instance_folder(app)
+    os.makedirs(app.instance_path, exist_ok=True)
 
+    configure_logging(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -29,10 +37,18 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _ensure_instance_folder(app: Flask) -> None:
-    import os
-
-    os.makedirs(app.instance_path, exist_ok=True)
+def configure_logging(app: Flask) -> None:
+    """Our log lines (each error with its reference id) reach stderr even when the server
+    (gunicorn, ``flask run``) set up no logging; a host that configures logging keeps its own."""
+    logger = logging.getLogger(__name__)
+    logger.setLevel(app.config["LOG_LEVEL"])
+    if logging.getLogger().handlers or any(getattr(h, "is_prep_app", False)
+                                           for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.is_prep_app = True
+    logger.addHandler(handler)
 
 
 def register_extensions(app: Flask) -> None:
@@ -40,18 +56,12 @@ def register_extensions(app: Flask) -> None:
 
     from . import database
 
-    db.init_app(app)
     database.configure_engine(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
     Babel(app, default_locale="en", default_timezone="UTC")
-
-
-def _migrations_dir():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "migrations"
 
 
 def register_security(app: Flask) -> None:
@@ -88,10 +98,6 @@ def register_templates(app: Flask) -> None:
     from . import templating
 
     templating.init_app(app)
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(8)
 
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,25 +1,31 @@
 """Settings read from the environment. Every variable is listed in `.env.example`.
 
 The app runs in production mode unless ``PREP_ENV`` says ``development`` or ``testing``.
-Production refuses to start with DEBUG on or a missing or well-known SECRET_KEY.
+Production refuses to start with DEBUG on, a missing, short or well-known SECRET_KEY, or the
+cheap password hashing meant for tests.
 """
 
+from __future__ import annotations
+
 import os
+import secrets
 from pathlib import Path
 
-WELL_KNOWN_SECRETS = {"", "dev", "development", "changeme", "change-me", "secret", "secret-key",
-                      "test", "testing", "please-change-me", "your-secret-key"}
+from flask.helpers import get_debug_flag
+
+RELAXED_ENVS = {"development", "testing"}
+MIN_SECRET_LENGTH = 32
+WELL_KNOWN_SECRETS = {
+    "", "dev", "development", "changeme", "change-me", "change_me", "secret", "secret-key",
+    "secret_key", "secretkey", "test", "testing", "please-change-me", "your-secret-key",
+    "replace-me", "password", "flask", "default", "insecure",
+}
+HASH_COSTS = {"normal", "test"}
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete; the app refuses to start."""
-
-
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _list(name: str) -> list[str] | None:
@@ -27,26 +33,47 @@ def _list(name: str) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] or None
 
 
+def _number(name: str, default: str, kind: type):
+    raw = os.environ.get(name, default).strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}.") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return value
+
+
+def database_url(raw: str) -> str:
+    """``postgres://`` and ``postgresql://`` use the installed driver, psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
 def from_environment(instance_path: str) -> dict:
-    env = os.environ.get("PREP_ENV", "production").strip().lower()
+    env = os.environ.get("PREP_ENV", "production").strip().lower() or "production"
     default_db = "sqlite:///" + str(Path(instance_path) / "prep_app.sqlite3")
     config = {
         "PREP_ENV": env,
-        "DEBUG": _bool("FLASK_DEBUG", False),
+        # Flask's own reading of FLASK_DEBUG, the one `flask run` uses to start its debugger.
+        "DEBUG": get_debug_flag(),
         "TESTING": env == "testing",
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", "") or default_db),
         "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
-        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
-        "SESSION_COOKIE_SECURE": env == "production",
+        "PROXY_FIX_HOPS": _number("PROXY_FIX_HOPS", "0", int),
+        "SESSION_COOKIE_SECURE": env not in RELAXED_ENVS,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "prep_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the session's own limits apply
-        "ABSOLUTE_SESSION_HOURS": float(os.environ.get("ABSOLUTE_SESSION_HOURS", "12")),
-        "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "normal"),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        "ABSOLUTE_SESSION_HOURS": _number("ABSOLUTE_SESSION_HOURS", "12", float),
+        "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "normal").strip().lower(),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
     }
     if env == "development" and not config["SECRET_KEY"]:
         # A development key is made per machine and kept in the instance folder, never a literal.
@@ -55,8 +82,6 @@ def from_environment(instance_path: str) -> dict:
 
 
 def _instance_secret(instance_path: str) -> str:
-    import secrets
-
     path = Path(instance_path) / "dev-secret-key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,14 +90,31 @@ def _instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def check(config: dict) -> None:
-    """Refuse to run in production with an unsafe configuration."""
-    if config.get("PREP_ENV") not in {"development", "testing"}:
-        if config.get("DEBUG"):
-            raise ConfigError("DEBUG must be off in production (unset FLASK_DEBUG).")
-        secret = str(config.get("SECRET_KEY") or "")
-        if secret.lower() in WELL_KNOWN_SECRETS or len(secret) < 32:
-            raise ConfigError(
-                "SECRET_KEY is missing, too short or well known: set a random value of at "
-                "least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
-            )
+def is_production(config) -> bool:
+    return config.get("PREP_ENV") not in RELAXED_ENVS
+
+
+def check(config) -> None:
+    """Refuse to run in production with an unsafe configuration; say what to change."""
+    if config.get("PASSWORD_HASH_COST") not in HASH_COSTS:
+        raise ConfigError(f"PASSWORD_HASH_COST must be one of {', '.join(sorted(HASH_COSTS))}.")
+    if config.get("LOG_LEVEL", "INFO") not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(sorted(LOG_LEVELS))}.")
+    if not is_production(config):
+        return
+    problems = []
+    if config.get("DEBUG"):
+        problems.append("DEBUG is on: unset FLASK_DEBUG (the debugger runs any code it is sent).")
+    secret = str(config.get("SECRET_KEY") or "")
+    if secret.strip().lower() in WELL_KNOWN_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"SECRET_KEY is missing, too short or well known: set a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, for example the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'.")
+    if config.get("PASSWORD_HASH_COST") == "test":
+        problems.append("PASSWORD_HASH_COST=test is only for the test suite: remove it.")
+    if problems:
+        raise ConfigError(
+            "prep_app will not start in production mode (PREP_ENV is "
+            f"{config.get('PREP_ENV')!r}; set PREP_ENV=development to try it locally):\n- "
+            + "\n- ".join(problems))

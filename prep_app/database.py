@@ -14,15 +14,19 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def configure_engine(app: Flask) -> None:
+    """Set the engine options; must run before ``db.init_app``, which creates the engine."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:
+        # A connection that died with a restarted server is noticed before use, not by a person.
         options.setdefault("pool_pre_ping", True)
+        options.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -1,20 +1,35 @@
-"""Security headers, request ids, trusted hosts and proxy handling: all in one place."""
+"""Security headers, request ids, trusted hosts and proxy handling: all in one place.
+
+- Every response (pages, redirects, errors, static files) gets the CSP and its companions.
+- Everything but a static file is ``Cache-Control: no-store``: pages may carry PHI.
+- HSTS only when the request came over HTTPS. Behind a TLS proxy, ``PROXY_FIX_HOPS`` says how
+  many proxies to trust for X-Forwarded-For/-Proto/-Host (0: none, the default).
+- ``TRUSTED_HOSTS`` is Flask's own setting (3.1+): a request for another Host gets a 400 before
+  any view runs, so links built from the Host header cannot be poisoned.
+"""
 
 from __future__ import annotations
 
-import logging
 import secrets
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-log = logging.getLogger("prep_app.requests")
-
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+HSTS = "max-age=63072000; includeSubDomains"
 
-# Endpoints that show no patient information may be cached; everything else is no-store.
+# Static files carry no patient information and may be cached (revalidated by ETag).
 CACHEABLE_ENDPOINTS = {"static"}
+
+FIXED_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 def init_app(app: Flask) -> None:
@@ -27,20 +42,21 @@ def init_app(app: Flask) -> None:
 
     # First of all before_request functions, so even a CSRF failure page carries the id.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
+    app.after_request(add_headers)
 
-    @app.after_request
-    def add_headers(response):
-        h = response.headers
-        h["Content-Security-Policy"] = CSP
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "same-origin"
-        h["X-Frame-Options"] = "DENY"
-        h["Cross-Origin-Opener-Policy"] = "same-origin"
-        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if request.endpoint not in CACHEABLE_ENDPOINTS:
-            h["Cache-Control"] = "no-store"
-        if request.is_secure:
-            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if "request_id" in g:
-            h["X-Request-Id"] = g.request_id
-        return response
+
+def add_headers(response):
+    response.headers.update(FIXED_HEADERS)
+    if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+    response.headers["X-Request-Id"] = request_id()
+    return response
+
+
+def request_id() -> str:
+    """This request's reference (set before anything else runs; made here if it did not)."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(8)
+    return g.request_id

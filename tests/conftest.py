@@ -3,15 +3,22 @@
 The suite runs on SQLite by default. ``PREP_TEST_DB=postgresql`` runs it on a throwaway
 PostgreSQL started here; ``PREP_REQUIRE_ALL=1`` (set by CI) turns a missing PostgreSQL or
 Chromium into a failure instead of a skip.
+
+Each test gets a database of its own, with the schema, the clinic's settings and the default
+checklist, made quickly: the schema is created once per run; on SQLite each test gets a copy of
+that file, on PostgreSQL the tables are emptied (TRUNCATE ... RESTART IDENTITY) and seeded again.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from prep_app import create_app
 from prep_app.extensions import db
@@ -23,7 +30,16 @@ from .browserlike import BrowserClient
 from .fixtures_staff import login_as, make_staff  # noqa: F401  (fixtures)
 
 REQUIRE_ALL = os.environ.get("PREP_REQUIRE_ALL") == "1"
-USE_POSTGRES = os.environ.get("PREP_TEST_DB", "sqlite") == "postgresql"
+DB_BACKEND = os.environ.get("PREP_TEST_DB", "sqlite").strip().lower() or "sqlite"
+if DB_BACKEND not in {"sqlite", "postgresql"}:
+    raise pytest.UsageError("PREP_TEST_DB must be sqlite or postgresql")
+USE_POSTGRES = DB_BACKEND == "postgresql"
+
+
+def pytest_configure(config):
+    # Anything that builds an app from the environment in these tests (wsgi.py, a gunicorn
+    # child) is in testing mode, whatever the shell says.
+    os.environ["PREP_ENV"] = "testing"
 
 
 def missing(what: str) -> None:
@@ -31,25 +47,6 @@ def missing(what: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"{what} is required in CI (PREP_REQUIRE_ALL=1) but is not available")
     pytest.skip(f"{what} is not available on this machine")
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    bindir = pg.find_bin()
-    if bindir is None:
-        missing("PostgreSQL")
-    cluster = pg.Cluster(bindir)
-    cluster.start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory):
-    if USE_POSTGRES:
-        cluster = request.getfixturevalue("pg_cluster")
-        return cluster.create_database("prep_test")
-    return None  # a fresh SQLite file per test, below
 
 
 def base_config(**overrides) -> dict:
@@ -64,24 +61,158 @@ def base_config(**overrides) -> dict:
     }
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    url = database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=url))
-    with app.app_context():
-        if database_url:
-            db.drop_all()
-        db.create_all()
-        settings.get()
-        checklists.install_default()
-        db.session.commit()
-    app.test_client_class = BrowserClient
-    yield app
+def seed() -> None:
+    """What every fresh database holds: the clinic's settings and the default checklist."""
+    settings.get()
+    checklists.install_default()
+    db.session.commit()
+
+
+def dispose(app) -> None:
+    """Close every connection the app opened (psycopg warns about any left open)."""
     with app.app_context():
         db.session.remove()
-        if database_url:
-            db.session.execute(text("SELECT 1"))
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+# --- the database server ------------------------------------------------------------------
+
+
+def start_cluster(*, durable: bool = False) -> pg.Cluster:
+    """A throwaway PostgreSQL, or a skip (a failure in CI) where there is none."""
+    bindir = pg.find_bin()
+    if bindir is None:
+        missing("PostgreSQL (initdb, pg_ctl)")
+    return pg.Cluster(bindir, durable=durable).start()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def db_backend() -> str:
+    """"sqlite" or "postgresql": what this run's tests use (PREP_TEST_DB)."""
+    return DB_BACKEND
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path):
+    """An empty database (no tables) of this run's kind, dropped afterwards."""
+    if not USE_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    yield cluster.create_database(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def prepare_database():
+    """``prepare(url)``: create the schema in an empty database and seed it."""
+
+    def prepare(url: str) -> None:
+        app = create_app(base_config(SQLALCHEMY_DATABASE_URI=url))
+        try:
+            with app.app_context():
+                db.create_all()
+                seed()
+        finally:
+            dispose(app)
+
+    return prepare
+
+
+class _SqliteTemplate:
+    """One seeded SQLite file per run; each test gets a copy (a millisecond, not a schema)."""
+
+    def __init__(self, folder, prepare):
+        self.path = folder / "template.sqlite3"
+        prepare(f"sqlite:///{self.path}")
+        # Every connection is closed, so the WAL has been folded into the file: copy just it.
+        assert not self.path.with_name(self.path.name + "-wal").exists()
+
+    def fresh(self, tmp_path) -> str:
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(self.path, target)
+        return f"sqlite:///{target}"
+
+
+class _PostgresTemplate:
+    """One database per run with the schema; each test empties the tables and seeds again."""
+
+    def __init__(self, cluster: pg.Cluster, prepare):
+        self.url = cluster.create_database(f"prep_test_{uuid.uuid4().hex[:8]}")
+        prepare(self.url)
+        self.engine = create_engine(self.url, poolclass=NullPool)
+        self.seeder = create_app(base_config(SQLALCHEMY_DATABASE_URI=self.url))
+        self.tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+
+    def fresh(self, tmp_path) -> str:
+        with self.engine.begin() as conn:
+            # A connection left behind (a server thread, a leaked app) must not block TRUNCATE.
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"))
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            conn.execute(text(f"TRUNCATE {self.tables} RESTART IDENTITY CASCADE"))
+        with self.seeder.app_context():
+            seed()
+        dispose(self.seeder)
+        return self.url
+
+    def close(self) -> None:
+        dispose(self.seeder)
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _database_template(request, tmp_path_factory, prepare_database):
+    if USE_POSTGRES:
+        template = _PostgresTemplate(request.getfixturevalue("pg_cluster"), prepare_database)
+        yield template
+        template.close()
+    else:
+        yield _SqliteTemplate(tmp_path_factory.mktemp("db-template"), prepare_database)
+
+
+@pytest.fixture
+def database_url(_database_template, tmp_path) -> str:
+    """This test's own database: the schema, the clinic's settings and the default checklist."""
+    return _database_template.fresh(tmp_path)
+
+
+# --- the app ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app(database_url):
+    """``make_app(**config)``: an app on this test's database with extra settings
+    (TRUSTED_HOSTS, PROXY_FIX_HOPS...). Every app made is closed after the test."""
+    made = []
+
+    def _make(**overrides):
+        config = base_config(SQLALCHEMY_DATABASE_URI=database_url)
+        config.update(overrides)
+        app = create_app(config)
+        app.test_client_class = BrowserClient
+        made.append(app)
+        return app
+
+    yield _make
+    for app in made:
+        dispose(app)
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

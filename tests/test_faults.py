@@ -1,0 +1,217 @@
+"""The database goes away: people get a calm 503 with Retry-After, nothing is half-written, and
+the app carries on when the database is back, without a restart.
+
+On PostgreSQL the server really stops (a cluster of its own, stopped abruptly as in a crash or a
+failover, then started again). On SQLite, the folder holding the file goes away (as an unmounted
+disk would), and a failing commit is the driver's "disk I/O error".
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from prep_app.extensions import db
+from prep_app.models import Answer, AuditEvent, Submission
+
+from .conftest import USE_POSTGRES, start_cluster
+
+SECTION = "/checklist/step/prepare"
+ANSWERS = {"support_habits": "y", "intention": "Feel calm and rested", "action": "continue"}
+
+
+class SqliteOutage:
+    def __init__(self, app, url: str):
+        self.app = app
+        self.folder = Path(make_url(url).database).parent
+        self.away = self.folder.with_name(self.folder.name + "-away")
+
+    def down(self) -> None:
+        self.folder.rename(self.away)
+        # An open SQLite connection keeps its file; a server that went away would not.
+        with self.app.app_context():
+            db.engine.dispose()
+
+    def up(self) -> None:
+        self.away.rename(self.folder)
+
+    def failing_commit(self, original):
+        def do_commit(dbapi_connection):
+            self.down()
+            raise sqlite3.OperationalError("disk I/O error")
+
+        return do_commit
+
+
+class PostgresOutage:
+    def __init__(self, app, cluster):
+        self.app, self.cluster = app, cluster
+
+    def down(self) -> None:
+        self.cluster.pause()
+
+    def up(self) -> None:
+        self.cluster.resume()
+
+    def failing_commit(self, original):
+        def do_commit(dbapi_connection):
+            self.down()  # the server is gone between the last write and COMMIT
+            return original(dbapi_connection)
+
+        return do_commit
+
+
+@pytest.fixture(scope="module")
+def fault_cluster():
+    """A PostgreSQL of these tests' own: stopping it disturbs no other test."""
+    if not USE_POSTGRES:
+        yield None
+        return
+    cluster = start_cluster(durable=True)  # what was committed survives the stop
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def fault_database_url(fault_cluster, database_url, prepare_database, tmp_path, request):
+    if fault_cluster is None:
+        folder = tmp_path / "disk"
+        folder.mkdir()
+        target = folder / "prep.sqlite3"
+        shutil.copyfile(make_url(database_url).database, target)
+        return f"sqlite:///{target}"
+    name = f"faults_{uuid.uuid4().hex[:12]}"
+    url = fault_cluster.create_database(name)
+    request.addfinalizer(lambda: fault_cluster.drop_database(name))
+    prepare_database(url)
+    return url
+
+
+@pytest.fixture
+def app(make_app, fault_database_url):
+    """Every fixture of this module (client, patient, book...) uses the fragile database."""
+    return make_app(SQLALCHEMY_DATABASE_URI=fault_database_url)
+
+
+@pytest.fixture
+def outage(app, fault_cluster, monkeypatch):
+    kind = (PostgresOutage(app, fault_cluster) if fault_cluster
+            else SqliteOutage(app, app.config["SQLALCHEMY_DATABASE_URI"]))
+    state = {"down": False}
+
+    class Outage:
+        def down(self):
+            kind.down()
+            state["down"] = True
+
+        def up(self):
+            kind.up()
+            state["down"] = False
+
+        @contextmanager
+        def during_next_commit(self):
+            """The database goes away as the next transaction commits."""
+            with app.app_context():
+                dialect = db.engine.dialect
+            original = dialect.do_commit
+
+            def once(dbapi_connection):
+                monkeypatch.setattr(dialect, "do_commit", original)
+                state["down"] = True
+                return kind.failing_commit(original)(dbapi_connection)
+
+            monkeypatch.setattr(dialect, "do_commit", once)
+            yield
+
+    yield Outage()
+    if state["down"]:
+        kind.up()
+
+
+def assert_calm_503(response) -> None:
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    text = response.text
+    assert "briefly unavailable" in text and "try again" in text.lower()
+    assert "Reference: " + response.headers["X-Request-Id"] in text
+    for leak in ("Traceback", "OperationalError", "psycopg", "sqlite", "postgres"):
+        assert leak not in text
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def counts(app) -> dict[str, int]:
+    with app.app_context():
+        counted = {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+                   for model in (Submission, Answer, AuditEvent)}
+        db.session.remove()
+        return counted
+
+
+def stored_answers(app, appointment_id: int) -> dict[str, str]:
+    with app.app_context():
+        submission = db.session.scalar(
+            select(Submission).where(Submission.appointment_id == appointment_id))
+        values = {a.item.key: a.value for a in submission.answers} if submission else {}
+        db.session.remove()
+        return values
+
+
+def test_pages_answer_503_with_retry_after_while_the_database_is_away(app, patient, login_as,
+                                                                      outage, caplog):
+    desk = login_as("front_desk", app.test_client())
+    hidden = patient.hidden(SECTION)
+
+    outage.down()
+    assert_calm_503(patient.get("/checklist/"))
+    assert_calm_503(patient.post(SECTION, data={**hidden, **ANSWERS}))
+    assert_calm_503(desk.get("/board/"))
+    assert_calm_503(app.test_client().get("/healthz"))
+    assert "database unavailable" in caplog.text
+    assert app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1] not in caplog.text
+
+
+def test_nothing_is_half_written_when_the_database_goes_away_during_a_save(app, patient,
+                                                                           outage):
+    hidden = patient.hidden(SECTION)
+    before = counts(app)
+
+    with outage.during_next_commit():
+        assert_calm_503(patient.post(SECTION, data={**hidden, **ANSWERS}))
+    outage.up()
+
+    assert counts(app) == before  # no answer, no submission, no audit row
+    assert "intention" not in stored_answers(app, patient.appointment_id)
+
+    # Back again: the same person saves the same page, and it is all there.
+    response = patient.submit(SECTION, ANSWERS)
+    assert response.status_code == 302, response.text
+    assert stored_answers(app, patient.appointment_id)["intention"] == "Feel calm and rested"
+    after = counts(app)
+    assert after["answers"] > before["answers"] and after["audit_events"] > before["audit_events"]
+
+
+def test_the_app_recovers_when_the_database_returns_without_a_restart(app, patient, outage):
+    assert patient.get("/checklist/").status_code == 200
+    outage.down()
+    assert_calm_503(patient.get("/checklist/"))
+    outage.up()
+    response = patient.get("/checklist/")
+    assert response.status_code == 200 and "Getting ready" in response.text
+    assert patient.submit(SECTION, ANSWERS).status_code == 302
+
+
+def test_connections_that_died_while_nobody_asked_are_replaced_unseen(app, patient, outage):
+    """A pooled connection from before a database restart is checked before use
+    (pool_pre_ping), so the first person after the restart sees the page, not an error."""
+    assert patient.get("/checklist/").status_code == 200  # the pool holds a live connection
+    outage.down()
+    outage.up()
+    response = patient.get("/checklist/")
+    assert response.status_code == 200, response.text
