@@ -1,0 +1,217 @@
+"""The table the bench prints, the targets, and docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from .wrk import CONNECTIONS, THREADS, WrkResult
+
+PATIENT_TARGET = 0.40  # the patient's pages: at least 40% of the reference's requests/s
+BOARD_TARGET = 0.90  # the board with 1,000,000 rows: at least 90% of the board with 1,000
+MEMORY_TARGET_MB = 100.0  # each worker's peak resident memory
+
+
+@dataclass
+class Measurement:
+    key: str
+    label: str
+    path: str
+    result: WrkResult
+    peak_mb: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.result.requests_per_second
+
+
+def _find(measurements: list[Measurement], key: str) -> Measurement | None:
+    return next((m for m in measurements if m.key == key), None)
+
+
+def reference_rps(measurements: list[Measurement]) -> float:
+    """The mean of the reference measured at the start and at the end of the run."""
+    refs = [m.rps for m in measurements if m.key.startswith("reference")]
+    return sum(refs) / len(refs)
+
+
+def _responses(result: WrkResult) -> str:
+    if result.statuses:
+        text = ", ".join(f"{code}: {n:,}" for code, n in sorted(result.statuses.items()))
+    elif result.non_2xx_3xx:
+        text = f"{result.non_2xx_3xx:,} not 2xx/3xx"
+    else:
+        text = "all 2xx/3xx"
+    if result.socket_errors:
+        text += f"; {result.socket_errors:,} socket errors"
+    return text
+
+
+def rows(measurements: list[Measurement]) -> list[list[str]]:
+    ref = reference_rps(measurements)
+    out = []
+    for m in measurements:
+        r = m.result
+        out.append([m.label, f"{m.rps:,.0f}", f"{m.rps / ref:.0%}",
+                    f"{r.latency_avg_ms:.1f} / {r.latency_p99_ms:.1f}", f"{r.requests:,}",
+                    _responses(r), " / ".join(f"{mb:.0f}" for mb in m.peak_mb)])
+    return out
+
+
+HEADER = ["Page", "Requests/s", "vs reference", "Latency avg / p99 (ms)", "Requests",
+          "Responses", "Peak RSS per worker (MiB)"]
+
+
+def table(measurements: list[Measurement]) -> str:
+    """A plain-text table for the terminal."""
+    body = rows(measurements)
+    widths = [max(len(row[i]) for row in [HEADER, *body]) for i in range(len(HEADER))]
+
+    def line(row):
+        return "  ".join(cell.ljust(w) if i in (0, 5) else cell.rjust(w)
+                         for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+
+    return "\n".join([line(HEADER), line(["-" * w for w in widths]), *map(line, body)])
+
+
+def markdown_table(measurements: list[Measurement]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |",
+             "|" + "|".join(["---", *["---:"] * 4, "---", "---:"]) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(measurements)]
+    return "\n".join(lines)
+
+
+def targets(measurements: list[Measurement]) -> list[tuple[str, bool, str]]:
+    """(target, met, what was measured) for each of the issue's targets."""
+    ref = reference_rps(measurements)
+    found = []
+    for key in ("patient_start", "patient_step"):
+        m = _find(measurements, key)
+        if m:
+            found.append((f"{m.label}: at least {PATIENT_TARGET:.0%} of the reference",
+                          m.rps / ref >= PATIENT_TARGET, f"{m.rps / ref:.0%}"))
+    small, big = _find(measurements, "board_small"), _find(measurements, "board_big")
+    if small and big and small.rps:
+        found.append((f"Board with the big database: at least {BOARD_TARGET:.0%} of the board "
+                      "with 1,000 rows", big.rps >= BOARD_TARGET * small.rps,
+                      f"{big.rps / small.rps:.0%}"))
+    peak = max(mb for m in measurements for mb in m.peak_mb)
+    found.append((f"Each worker under {MEMORY_TARGET_MB:.0f} MB (peak RSS, VmHWM)",
+                  peak < MEMORY_TARGET_MB, f"highest peak {peak:.0f} MiB"))
+    return found
+
+
+def targets_text(measurements: list[Measurement]) -> str:
+    return "\n".join(f"[{'met' if met else 'MISSED'}] {name}: {value}"
+                     for name, met, value in targets(measurements))
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = "unknown"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return {
+        "CPUs (nproc)": str(len(os.sched_getaffinity(0))),
+        "CPU": cpu,
+        "Memory": memory,
+        "System": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "gunicorn": version("gunicorn"),
+        "Flask": version("flask"),
+        "SQLAlchemy": version("sqlalchemy"),
+        "SQLite": sqlite3.sqlite_version,
+    }
+
+
+NOTES = """\
+## How it is measured
+
+- One run measures everything, because on these shared 2-core machines absolute numbers swing
+  by 30% or more from one run to the next: compare the ratios, not the requests/s. The reference
+  (a bare Flask route returning a short text, `bench/refapp.py`) is served by the same gunicorn
+  settings as the app and measured at the start and at the end of the run; the ratios use the
+  mean of the two.
+- gunicorn with 2 sync workers (`--workers 2`), production configuration (`PREP_ENV=production`,
+  a random `SECRET_KEY`, `TRUSTED_HOSTS`), SQLite in WAL mode unless `BENCH_DATABASE_URL` says
+  otherwise; wrk from Debian, `-t{threads} -c{connections}`, {seconds:g} s per page after a 2 s
+  warm-up (none before the saves: see below). wrk and the workers share the same two cores.
+- Pages are fetched as a signed-in person would: the patient's cookie comes from opening a real
+  link and passing the date-of-birth check over HTTP; the front desk's from signing in through
+  the sign-in form. wrk sends that cookie with `-H "Cookie: ..."`.
+- The board's day has 200 appointments booked through the app's services, and the patients
+  answered through the app over HTTP: a fifth never opened their link, a fifth are half-way,
+  the rest submitted, some with flags. The board is measured with 1,000 appointments in the
+  database, then again after a bulk load to 1,000,000 appointments spread over five years (four
+  back, one ahead; none on the board's day, so both runs draw the same 200 rows). The bulk load
+  uses SQLAlchemy Core `executemany` in batches of 20,000 rows, in time order, in one
+  transaction, with the app's indexes in place (appending in `starts_at` order keeps the index
+  inserts at the end of the B-tree). Each history appointment has a patient (one per ten
+  appointments) and a link; the history has no answers, so the answer tables stay small.
+- Peak memory is each worker's `VmHWM` from `/proc/<pid>/status`, read after each page's run;
+  a worker's peak only grows, so the last rows of a server hold its highest value.
+
+### Measuring a save without measuring conflicts
+
+Every save bumps the submission's version, and a POST that carries an older version is answered
+with the conflict page (409). A wrk script that repeats one form body would measure one save and
+then thousands of conflict pages. "Save and finish later" does not help: it is a save like any
+other and bumps the version too. Leaving the version out is no way round either: a missing or
+tampered version counts as stale.
+
+So the POST is made to stay valid. {pool} patients each open their link, save the first section
+and read the form of the ride section (CSRF token and version) over HTTP. `bench/save.lua` gives
+each wrk thread its own half of them and walks them in turn, sending "Save and continue" with
+the ride section's answers and the version the server expects: the page's version plus the
+number of times the walk has come round. With {per_thread} patients per thread and at most 16
+requests in flight per thread, a patient's previous save has long finished before the next one
+is sent. The script counts the status codes, and the run checks afterwards that the versions in
+the database grew by exactly as many saves as wrk saw redirects (302), so a drift would show as
+409s in the table rather than hide.
+"""
+
+
+def markdown(bench, seconds: float) -> str:
+    from . import __main__ as settings
+
+    now = datetime.now(UTC).astimezone()
+    parts = [
+        "# Benchmarks\n",
+        f"Written by `make bench` (`python -m bench`) on {now:%Y-%m-%d %H:%M %Z}. "
+        "Run it again to refresh this page; do not edit it by hand.\n",
+        "## Machine\n",
+        "\n".join(f"- {k}: {v}" for k, v in machine().items()),
+        "",
+        "## Results\n",
+        f"gunicorn, {settings.WORKERS} sync workers; wrk -t{THREADS} -c{CONNECTIONS} "
+        f"-d{seconds:g}s per page.\n",
+        markdown_table(bench.measurements),
+        "",
+        "## Targets\n",
+        "\n".join(f"- {'Met' if met else '**Missed**'}: {name}: {value}."
+                  for name, met, value in targets(bench.measurements)),
+        "",
+        "## This run\n",
+        "\n".join(f"- {k}: {v}" for k, v in bench.facts.items()),
+        "",
+        NOTES.format(threads=THREADS, connections=CONNECTIONS, seconds=seconds,
+                     pool=settings.POOL, per_thread=settings.POOL // THREADS),
+    ]
+    if bench.profiles:
+        parts.append("## Profiles\n")
+        parts.append("pyinstrument, in process (same configuration and database as the workers, "
+                     "without gunicorn and the network), for each page that missed its target "
+                     "(or every page with `BENCH_PROFILE=1`).\n")
+        for label, text in bench.profiles.items():
+            parts += [f"### {label}\n", "```", text, "```", ""]
+    return "\n".join(parts).rstrip() + "\n"
