@@ -49,6 +49,16 @@ def test_the_app_is_in_production_mode_unless_told_otherwise(env):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
+def test_production_without_trusted_hosts_says_so_in_the_log(env, caplog):
+    env(SECRET_KEY=GOOD_SECRET)
+    started()
+    assert "TRUSTED_HOSTS is not set" in caplog.text
+    caplog.clear()
+    env(TRUSTED_HOSTS="prep.clinic.example")
+    started()
+    assert "TRUSTED_HOSTS" not in caplog.text
+
+
 @pytest.mark.parametrize("value", ["staging", "prod", "PRODUCTION", "dev"])
 def test_any_other_environment_name_means_production(env, value):
     env(PREP_ENV=value)
