@@ -1,13 +1,345 @@
-"""The front desk's board. (Built out in the staff issue.)"""
+"""The front desk: one board per clinic day, and what the desk does about each appointment.
 
-from flask import Blueprint, render_template
+The board reads one day in a fixed number of queries (``status.appointments_on`` and
+``status.overview``); counts, filter and search work on that result in memory. A new patient link
+is shown once, in the response to the POST that made it: the token never goes into a URL, a
+flash message or a log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import suppress
+from datetime import date, datetime, timedelta
+
+import segno
+from babel.dates import format_datetime
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import STAFF, require_roles
+from ..database import writes_on_get
+from ..extensions import db
+from ..models import Appointment, PatientLink, utcnow
+from ..readiness import Status
+from ..services import appointments as appointment_service
+from ..services import audit, links, settings, status
+from ..services.appointments import AppointmentError
+from ..templating import pretty_phone
+from . import forms
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/board")
 require_roles(bp, *STAFF)
 
+AUTO_REFRESH = "auto-refresh"  # the poll's HX-Trigger-Name: not activity for the idle timeout
+REFRESH_SECONDS = 30
+SEARCH_LIMIT = 100
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.context_processor
+def frontdesk_helpers():
+    return {"short_when": short_when, "refresh_seconds": REFRESH_SECONDS,
+            "auto_refresh": AUTO_REFRESH}
+
+
+def short_when(moment: datetime | None) -> str:
+    """"Today 10:32", "Yesterday 17:05" or "3 Dec 2026, 10:32" on the clinic's clock."""
+    if moment is None:
+        return ""
+    local = settings.to_local(moment)
+    today = settings.today()
+    if local.date() == today:
+        return f"Today {local:%H:%M}"
+    if local.date() == today - timedelta(days=1):
+        return f"Yesterday {local:%H:%M}"
+    return format_datetime(local, "d MMM y, HH:mm", locale="en")
+
+
+# The board ---------------------------------------------------------------------------------
+
+
+def _chosen_day() -> tuple[date, bool]:
+    """The ``?date=`` asked for (default: the clinic's today) and whether it could be read."""
+    raw = request.args.get("date", "").strip()
+    if not raw:
+        return settings.today(), True
+    try:
+        day = date.fromisoformat(raw[:10])
+    except ValueError:
+        return settings.today(), False
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        return settings.today(), False
+    return day, True
+
+
+def _chosen_status() -> str:
+    raw = request.args.get("status", "")
+    return raw if raw in {s.value for s in Status} else ""
+
+
+def _search_words() -> str:
+    from ..services.text import clean
+
+    return clean(request.args.get("q", ""))[:SEARCH_LIMIT]
+
 
 @bp.get("/")
 def board():
-    return render_template("frontdesk/board.html")
+    day, is_date_ok = _chosen_day()
+    chosen_status, q = _chosen_status(), _search_words()
+    rows = status.overview(status.appointments_on(day))
+    counts = Counter(row.readiness.status for row in rows)
+    shown = [row for row in rows
+             if (not chosen_status or row.readiness.status == chosen_status)
+             and (not q or q.casefold() in row.patient.full_name.casefold())]
+    params = {"date": day.isoformat() if request.args.get("date") and is_date_ok else "",
+              "status": chosen_status, "q": q}
+
+    def board_url(**changes) -> str:
+        merged = {**params, **changes}
+        return url_for("frontdesk.board", **{k: v for k, v in merged.items() if v})
+
+    context = dict(day=day, is_today=day == settings.today(), is_date_ok=is_date_ok,
+                   rows=shown, total=len(rows), counts=counts, statuses=list(Status),
+                   chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
+                   previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+    if request.headers.get("HX-Request") == "true":
+        # The poll (or any htmx request) gets the live part only; the script checks the marker.
+        html = render_template("frontdesk/_board_live.html", **context)
+        return html, 200, {"Vary": "HX-Request", "X-Board-Fragment": "1"}
+    return render_template("frontdesk/board.html", **context), 200, {"Vary": "HX-Request"}
+
+
+# One appointment ---------------------------------------------------------------------------
+
+
+def _load(appointment_id: int) -> Appointment:
+    appointment = db.session.scalar(select(Appointment).options(
+        joinedload(Appointment.patient)).where(Appointment.id == appointment_id))
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def link_state(appointment: Appointment) -> dict:
+    """The newest link: none, active until ..., revoked, or expired."""
+    link = db.session.scalar(select(PatientLink).where(
+        PatientLink.appointment_id == appointment.id).order_by(PatientLink.id.desc()).limit(1))
+    if link is None:
+        return {"state": "none", "link": None}
+    if link.revoked_at is not None:
+        return {"state": "revoked", "link": link}
+    if link.expires_at <= utcnow():
+        return {"state": "expired", "link": link}
+    return {"state": "active", "link": link}
+
+
+def _is_session_day(appointment: Appointment) -> bool:
+    return settings.to_local(appointment.starts_at).date() == settings.today()
+
+
+CHANGED_MEANWHILE = ("Someone else changed this appointment at the same moment. Here it is as it "
+                     "is now: please check, then try again.")
+TRY_AGAIN = "Someone else was saving the same patient at the same moment. Please book again."
+STALE_PAGE = "This page was open too long or came from somewhere else. Please try again."
+PAGE_FORMS = {"contact_form": forms.ContactForm, "reschedule_form": forms.RescheduleForm,
+              "cancel_form": forms.CancelForm, "check_in_form": forms.CheckInForm}
+
+
+def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | None = None):
+    """The appointment page; ``bound`` is a form that failed, shown with its errors."""
+    row = status.for_appointment(appointment)
+    items = row.submission.checklist_version.items if row.submission else []
+    local, patient = settings.to_local(appointment.starts_at), appointment.patient
+    fresh = {
+        "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email},
+        "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0)},
+    }
+    page_forms = {name: bound if type(bound) is cls else cls(formdata=None, **fresh.get(name, {}))
+                  for name, cls in PAGE_FORMS.items()}
+    if problem is None and type(bound) is forms.ActionForm and bound.errors:
+        problem = STALE_PAGE  # a button-only form has no field to show its error next to
+    return render_template(
+        "frontdesk/appointment.html", appointment=appointment, patient=appointment.patient,
+        row=row, items={item.key: item for item in items}, link=link_state(appointment),
+        is_session_day=_is_session_day(appointment), problem=problem,
+        session_day=local.date().isoformat(), **page_forms), code
+
+
+@bp.get("/a/<int:appointment_id>")
+def appointment(appointment_id: int):
+    return _page(_load(appointment_id))
+
+
+@bp.get("/a/<int:appointment_id>/answers")
+@writes_on_get
+def answers(appointment_id: int):
+    """The patient's answers, by section. Every view is in the audit log."""
+    appointment = _load(appointment_id)
+    row = status.for_appointment(appointment)
+    submission = row.submission
+    sections = []
+    if submission is not None:
+        version = submission.checklist_version
+        for section in version.sections:
+            items = [i for i in version.items if i.section == section["key"]]
+            sections.append({"title": section["title"], "items": items})
+        audit.record("answers.view", record_type="submission", record_id=submission.id,
+                     patient_id=appointment.patient_id)
+        db.session.commit()
+    flagged = set(row.readiness.flags) | set(row.readiness.blocking)
+    return render_template("frontdesk/answers.html", appointment=appointment, row=row,
+                           sections=sections, answers=row.answers, flagged=flagged)
+
+
+def _act(appointment_id: int, form_class, action, success: str):
+    """Validate the form, run ``action(appointment, form)`` (service calls), commit once and go
+    back to the appointment's page. A refusal shows next to the form, with nothing written."""
+    appointment = _load(appointment_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        return _page(appointment, 400, bound=form)
+    try:
+        action(appointment, form)
+        db.session.commit()
+    except AppointmentError as error:
+        db.session.rollback()
+        return _page(_load(appointment_id), 400, bound=form, problem=str(error))
+    except (StaleDataError, IntegrityError):
+        # Someone else changed this appointment at the same moment: theirs stands, nothing of
+        # this request is written, and the person sees the appointment as it is now.
+        db.session.rollback()
+        return _page(_load(appointment_id), 409, bound=form, problem=CHANGED_MEANWHILE)
+    flash(success, "success")
+    return redirect(url_for("frontdesk.appointment", appointment_id=appointment_id))
+
+
+def _refuse_unless_open(appointment: Appointment) -> None:
+    if appointment.is_cancelled:
+        raise AppointmentError("This appointment is cancelled.")
+    if appointment.checked_in_at is not None:
+        raise AppointmentError("The patient is already checked in.")
+
+
+def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
+    appointment_service.update_contact(appointment.patient, form.phone.data, form.email.data,
+                                       actor=_actor())
+
+
+def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
+    _refuse_unless_open(appointment)
+    appointment_service.reschedule(
+        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data), actor=_actor())
+
+
+def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:
+    if appointment.is_cancelled:
+        raise AppointmentError("This appointment is cancelled already.")
+    appointment_service.cancel(appointment, actor=_actor())
+
+
+def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
+    _refuse_unless_open(appointment)
+    if not _is_session_day(appointment):
+        raise AppointmentError("Patients are checked in on the day of their session.")
+    appointment_service.check_in(appointment, bool(form.driver_confirmed.data), actor=_actor())
+
+
+def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
+    links.revoke_all(appointment, actor=_actor())
+
+
+@bp.post("/a/<int:appointment_id>/contact")
+def edit_contact(appointment_id: int):
+    return _act(appointment_id, forms.ContactForm, _change_contact, "Contact details saved.")
+
+
+@bp.post("/a/<int:appointment_id>/reschedule")
+def reschedule(appointment_id: int):
+    return _act(appointment_id, forms.RescheduleForm, _reschedule, "Appointment moved.")
+
+
+@bp.post("/a/<int:appointment_id>/cancel")
+def cancel(appointment_id: int):
+    return _act(appointment_id, forms.CancelForm, _cancel,
+                "Appointment cancelled. The patient's link no longer works.")
+
+
+@bp.post("/a/<int:appointment_id>/check-in")
+def check_in(appointment_id: int):
+    return _act(appointment_id, forms.CheckInForm, _check_in, "Checked in.")
+
+
+@bp.post("/a/<int:appointment_id>/link/revoke")
+def revoke_link(appointment_id: int):
+    return _act(appointment_id, forms.ActionForm, _revoke, "Link revoked. It no longer works.")
+
+
+@bp.post("/a/<int:appointment_id>/link")
+def issue_link(appointment_id: int):
+    """Issue a new link (any older one stops working) and show it once, in this response."""
+    appointment = _load(appointment_id)
+    form = forms.ActionForm()
+    if not form.validate_on_submit():
+        return _page(appointment, 400, problem=STALE_PAGE)
+    if appointment.is_cancelled:
+        return _page(appointment, 400, problem="This appointment is cancelled.")
+    try:
+        token = links.issue(appointment, actor=_actor())
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        return _page(_load(appointment_id), 409, problem=CHANGED_MEANWHILE)
+    return _link_page(appointment, token)
+
+
+def _link_page(appointment: Appointment, token: str):
+    url = links.url_for_token(token)
+    qr = segno.make(url, error="m").svg_data_uri(scale=5, border=2, dark="#000")
+    return render_template("frontdesk/link.html", appointment=appointment,
+                           patient=appointment.patient, url=url, qr=qr,
+                           expires_at=links.expiry_for(appointment))
+
+
+# A new appointment -------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_appointment():
+    form = forms.AppointmentForm()
+    if request.method == "GET" and "date" in request.args:
+        with suppress(ValueError):  # a day chosen on the board, to start from
+            form.day.data = date.fromisoformat(request.args["date"][:10])
+    if not form.validate_on_submit():
+        return render_template("frontdesk/new.html", form=form), 400 if form.errors else 200
+    actor = _actor()
+    try:
+        patient, is_new = appointment_service.find_or_create_patient(
+            form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
+            actor=actor)
+        booked = appointment_service.create(
+            patient, forms.starts_at_utc(form.day.data, form.at.data), actor=actor)
+        token = links.issue(booked, actor=actor) if form.issue_link.data else None
+        db.session.commit()
+    except AppointmentError as error:
+        db.session.rollback()
+        return render_template("frontdesk/new.html", form=form, problem=str(error)), 400
+    except IntegrityError:
+        # The same patient was added from another desk at the same moment: booking again finds
+        # their record.
+        db.session.rollback()
+        return render_template("frontdesk/new.html", form=form, problem=TRY_AGAIN), 409
+    found = "" if is_new else " (an existing patient record, same name and date of birth)"
+    flash(f"Appointment booked{found}.", "success")
+    if token:
+        return _link_page(booked, token)
+    return redirect(url_for("frontdesk.appointment", appointment_id=booked.id))

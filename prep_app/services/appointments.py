@@ -43,6 +43,14 @@ def normalise_phone(raw: str | None, country: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def clean_email(raw: str | None) -> str | None:
+    """A plausible email address, or None when empty. Raises when it cannot be one."""
+    email = clean_text(raw, 254) or None
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise AppointmentError("That email address does not look right.")
+    return email
+
+
 LOCAL_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 
 
@@ -81,9 +89,7 @@ def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | Non
     if not date(1900, 1, 1) <= date_of_birth <= settings.today():
         raise AppointmentError("That date of birth does not look right.")
     phone = normalise_phone(phone)
-    email = clean_text(email, 254) or None
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise AppointmentError("That email address does not look right.")
+    email = clean_email(email)
     patient = db.session.scalar(select(Patient).filter_by(name_key=name_key(full_name),
                                                           date_of_birth=date_of_birth))
     if patient is not None:
@@ -97,6 +103,15 @@ def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | Non
     audit.record("patient.create", record_type="patient", record_id=patient.id,
                  patient_id=patient.id, actor=actor)
     return patient, True
+
+
+def update_contact(patient: Patient, phone: str | None, email: str | None, actor=None) -> None:
+    """Set the patient's phone and email as given (empty clears them)."""
+    phone = normalise_phone(phone)
+    email = clean_email(email)
+    patient.phone, patient.email = phone, email
+    audit.record("patient.update_contact", record_type="patient", record_id=patient.id,
+                 patient_id=patient.id, actor=actor)
 
 
 def create(patient: Patient, starts_at: datetime, actor=None) -> Appointment:

@@ -1,0 +1,112 @@
+"""The front desk's forms. Each state change is a POST with a CSRF token.
+
+Field names are unique across the forms of the appointment page, so every form there can share
+the one CSRF token field and no two inputs share an id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, StringField, TelField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..services.appointments import AppointmentError, local_to_utc, normalise_phone
+from ..services.text import clean
+
+
+def strip_text(value):
+    return clean(value) if isinstance(value, str) else value
+
+
+class PlausibleDate:
+    """Keep dates to a range the database and the clinic's calendar can hold."""
+
+    def __init__(self, earliest: date, latest: date, message: str):
+        self.earliest, self.latest, self.message = earliest, latest, message
+
+    def __call__(self, form, field):
+        if field.data is not None and not self.earliest <= field.data <= self.latest:
+            raise ValidationError(self.message)
+
+
+class Phone:
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            field.data = normalise_phone(field.data)
+        except AppointmentError as error:
+            raise ValidationError(str(error)) from None
+
+
+def phone_field(label: str) -> TelField:
+    return TelField(label, filters=[strip_text], validators=[Optional(), Length(max=40), Phone()],
+                    description="A mobile number is best. Leave empty if unknown.",
+                    render_kw={"autocomplete": "off", "inputmode": "tel"})
+
+
+def email_field(label: str) -> EmailField:
+    return EmailField(label, filters=[strip_text], validators=[Optional(), Length(max=254)],
+                      render_kw={"autocomplete": "off"})
+
+
+def session_day(label: str) -> DateField:
+    return DateField(label, validators=[
+        InputRequired("Enter the day of the session."),
+        PlausibleDate(date(2000, 1, 1), date(2100, 12, 31), "That day does not look right.")])
+
+
+def session_time(label: str) -> TimeField:
+    return TimeField(label, format="%H:%M", validators=[InputRequired(
+        "Enter the time of the session, for example 14:00.")],
+        description="On the clinic's clock.")
+
+
+def starts_at_utc(day: date, at: time) -> datetime:
+    """A clinic-local day and time as an aware UTC instant."""
+    return local_to_utc(datetime.combine(day, at))
+
+
+class AppointmentForm(FlaskForm):
+    full_name = StringField("Patient's full name", filters=[strip_text], validators=[
+        DataRequired("Enter the patient's full name."), Length(max=120)],
+        render_kw={"autocomplete": "off"})
+    date_of_birth = DateField("Date of birth", validators=[
+        InputRequired("Enter the patient's date of birth."),
+        PlausibleDate(date(1900, 1, 1), date(2100, 12, 31),
+                      "That date of birth does not look right.")],
+        description="With the name, this finds the patient if they have been here before.")
+    phone = phone_field("Patient's phone")
+    email = email_field("Patient's email (optional)")
+    day = session_day("Day of the session")
+    at = session_time("Time of the session")
+    issue_link = BooleanField("Create the patient's link now", default=True)
+
+
+class ContactForm(FlaskForm):
+    phone = phone_field("Patient's phone")
+    email = email_field("Patient's email")
+
+
+class RescheduleForm(FlaskForm):
+    new_day = session_day("New day")
+    new_time = session_time("New time")
+
+
+class CancelForm(FlaskForm):
+    confirm_cancel = BooleanField("Yes, cancel this appointment", validators=[
+        DataRequired("Tick the box to confirm the cancellation.")],
+        description="The patient's link stops working.")
+
+
+class CheckInForm(FlaskForm):
+    driver_confirmed = BooleanField(
+        "I have confirmed the driver in person", validators=[
+            DataRequired("Confirm the driver in person before checking the patient in.")],
+        description="Someone the patient knows will drive them home after the session.")
+
+
+class ActionForm(FlaskForm):
+    """A button and its CSRF token: issue or revoke a link."""
