@@ -13,6 +13,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     RadioField,
+    SelectChoice,
     StringField,
     TelField,
     TextAreaField,
@@ -23,9 +24,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..models import ChecklistItem, ItemKind
 from ..services.appointments import AppointmentError, normalise_phone
 from ..services.text import clean
+from ..templating import pretty_phone
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 LIMITS = {ItemKind.SHORT_TEXT: 120, ItemKind.LONG_TEXT: 2000, ItemKind.PHONE: 40}
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def strip_text(value):
@@ -35,7 +41,8 @@ def strip_text(value):
 class DateOfBirthForm(FlaskForm):
     date_of_birth = DateField(
         _l("Your date of birth"), validators=[InputRequired(_l("Enter your date of birth."))],
-        description=_l("We ask this to make sure this checklist is yours."))
+        description=_l("We ask this to make sure this checklist is yours."),
+        render_kw={"autocomplete": "bday"})
 
 
 class VersionedForm(FlaskForm):
@@ -53,10 +60,13 @@ class VersionedForm(FlaskForm):
 class AttestForm(VersionedForm):
     attested_name = StringField(
         _l("Type your full name"),
-        validators=[DataRequired(_l("Type your full name to confirm.")), Length(min=2, max=120)],
+        validators=[DataRequired(_l("Type your full name to confirm.")),
+                    Length(min=2, max=120, message=_l(
+                        "Please type your full name (up to 120 characters)."))],
         filters=[strip_text],
         description=_l("By typing your name you confirm these answers are true, to the best of "
-                       "your knowledge."))
+                       "your knowledge."),
+        render_kw={"autocomplete": "name"})
     submit_key = HiddenField()
 
 
@@ -70,6 +80,16 @@ def section_form_class(items: list[ChecklistItem], starts_at_local: datetime,
 
 
 def _field_for(item: ChecklistItem, starts_at_local: datetime, country: str):
+    field = _bare_field(item, starts_at_local, country)
+    if item.show_if:
+        # patient.js hides a follow-up question until its answer applies (shown with JS off).
+        field.kwargs["render_kw"] = {**(field.kwargs.get("render_kw") or {}),
+                                     "data-show-if-item": item.show_if.get("item", ""),
+                                     "data-show-if-value": item.show_if.get("value", "")}
+    return field
+
+
+def _bare_field(item: ChecklistItem, starts_at_local: datetime, country: str):
     label, help_text = item.label, item.help_text or ""
     kind = item.kind
     # Required answers are checked on "Save and continue" and at submit (see views); here only
@@ -78,7 +98,7 @@ def _field_for(item: ChecklistItem, starts_at_local: datetime, country: str):
     if kind == ItemKind.CONFIRM:
         return BooleanField(label, description=help_text)
     if kind in (ItemKind.YES_NO, ItemKind.CHOICE):
-        choices = YES_NO if kind == ItemKind.YES_NO else [tuple(o) for o in item.options or []]
+        choices = _choices(YES_NO if kind == ItemKind.YES_NO else item.options or [])
         return RadioField(label, choices=choices, description=help_text,
                           validators=[Optional()], validate_choice=True)
     if kind == ItemKind.PHONE:
@@ -146,6 +166,8 @@ def from_answer(item: ChecklistItem, value: str):
     if not value:
         return None
     try:
+        if item.kind == ItemKind.PHONE:
+            return pretty_phone(value)  # stored in E.164, shown the way people write it
         if item.kind == ItemKind.CONFIRM:
             return value == "yes"
         if item.kind == ItemKind.TIME:

@@ -1,13 +1,11 @@
 """The patient's journey: a personal link, no account.
 
 ``/p/<token>`` trades the token for a session bound to one appointment and redirects to
-``/checklist/``, so the token does not stay in the address bar, history or Referer.
+``/checklist/``, so the token does not stay in the address bar, history or Referer. Every
+later page finds the appointment through the session, never through an id in the URL or form.
 """
 
 from __future__ import annotations
-
-import secrets
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -27,16 +25,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import timeline
 from ..database import writes_on_get
 from ..extensions import db
-from ..models import ChecklistItem, SubmissionRevision, SubmissionStatus, utcnow
+from ..models import ChecklistItem, ItemKind, SubmissionStatus
 from ..readiness import is_shown
-from ..services import audit, checklists, links, settings, submissions
+from ..services import checklists, links, settings, submissions
 from . import forms
 
 bp = Blueprint("patient", __name__)
 
 LINK_KEY, DOB_KEY = "patient_link_id", "patient_dob_ok"
-DOB_MAX_TRIES, DOB_PAUSE = 5, timedelta(minutes=15)
 PUBLIC_ENDPOINTS = {"patient.open_link"}
+# Saved, conflict (another tab saved first), or invalid (errors to show; valid parts saved).
+SAVED, CONFLICT, INVALID = "saved", "conflict", "invalid"
 
 
 @bp.before_request
@@ -44,16 +43,24 @@ def load_link():
     """Every patient page needs a live link in the session (and the date of birth, if asked)."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    link = links.find_usable(link_id=session.get(LINK_KEY)) if session.get(LINK_KEY) else None
+    link_id = session.get(LINK_KEY)
+    link = links.find_usable(link_id=link_id) if isinstance(link_id, int) else None
     if link is None:
-        session.pop(LINK_KEY, None)
-        session.pop(DOB_KEY, None)
+        forget_link()
         return link_problem()
     g.patient_link, g.appointment = link, link.appointment
-    if (settings.get().is_dob_check_on and session.get(DOB_KEY) != link.id
-            and request.endpoint != "patient.verify"):
+    if needs_dob_check(link) and request.endpoint != "patient.verify":
         return redirect(url_for("patient.verify"))
     return None
+
+
+def needs_dob_check(link) -> bool:
+    return settings.get().is_dob_check_on and session.get(DOB_KEY) != link.id
+
+
+def forget_link() -> None:
+    session.pop(LINK_KEY, None)
+    session.pop(DOB_KEY, None)
 
 
 def link_problem():
@@ -67,13 +74,11 @@ def open_link(token: str):
     link = links.find_usable(token=token)
     if link is None:
         return link_problem()
-    session.pop(DOB_KEY, None)
+    if session.get(LINK_KEY) != link.id:
+        forget_link()  # another appointment's link was open in this browser
     session[LINK_KEY] = link.id
     g.patient_link = link
-    if link.first_used_at is None:
-        link.first_used_at = utcnow()
-    audit.record("link.open", record_type="appointment", record_id=link.appointment_id,
-                 patient_id=link.appointment.patient_id)
+    links.record_open(link)
     db.session.commit()
     return redirect(url_for("patient.start"))
 
@@ -81,32 +86,26 @@ def open_link(token: str):
 @bp.route("/checklist/verify", methods=["GET", "POST"])
 def verify():
     link = g.patient_link
-    if not settings.get().is_dob_check_on or session.get(DOB_KEY) == link.id:
+    if not needs_dob_check(link):
         return redirect(url_for("patient.start"))
     form = forms.DateOfBirthForm()
-    paused = link.dob_locked_until is not None and link.dob_locked_until > utcnow()
-    if paused:
+    if links.is_dob_paused(link):
         return render_template("patient/verify.html", form=form, paused=True), 429
+    status = 200
     if form.validate_on_submit():
-        if form.date_of_birth.data == g.appointment.patient.date_of_birth:
-            link.failed_dob_attempts = 0
-            session[DOB_KEY] = link.id
-            audit.record("link.verify", record_type="appointment", record_id=link.appointment_id,
-                         patient_id=g.appointment.patient_id)
-            db.session.commit()
-            return redirect(url_for("patient.start"))
-        link.failed_dob_attempts += 1
-        if link.failed_dob_attempts >= DOB_MAX_TRIES:
-            link.failed_dob_attempts = 0
-            link.dob_locked_until = utcnow() + DOB_PAUSE
-        audit.record("link.verify_failed", record_type="appointment",
-                     record_id=link.appointment_id, patient_id=g.appointment.patient_id)
+        is_right = links.check_date_of_birth(link, form.date_of_birth.data)
         db.session.commit()
-        if link.dob_locked_until and link.dob_locked_until > utcnow():
+        if is_right:
+            session[DOB_KEY] = link.id
+            return redirect(url_for("patient.start"))
+        if links.is_dob_paused(link):
             return render_template("patient/verify.html", form=form, paused=True), 429
+        # The same words whichever part (day, month, year) was wrong.
         form.date_of_birth.errors = [_("That does not match our records. Please check it and "
                                        "try again.")]
-    return render_template("patient/verify.html", form=form, paused=False)
+    if form.errors:
+        status = 422
+    return render_template("patient/verify.html", form=form, paused=False), status
 
 
 def _sections(version) -> list[dict]:
@@ -123,25 +122,36 @@ def _context():
     return appointment, submission, version, answers
 
 
+def _is_open() -> bool:
+    return submissions.is_open_for_changes(g.appointment.submission, g.appointment)
+
+
 @bp.get("/checklist/")
 def start():
     appointment, submission, version, answers = _context()
     sections = _sections(version)
-    next_section = _first_unfinished(version, sections, answers)
     return render_template(
         "patient/start.html", appointment=appointment, submission=submission,
-        sections=sections, next_section=next_section, started=bool(answers),
-        is_open=submissions.is_open_for_changes(submission, appointment))
+        sections=sections, next_section=_first_unfinished(version, sections, answers),
+        started=bool(answers), is_open=_is_open())
 
 
 def _first_unfinished(version, sections, answers) -> str | None:
+    """The first section never saved, or with a required answer still missing."""
     rules = {r.key: r for r in checklists.rules(version.items)}
     for section in sections:
-        for item in checklists.section_items(version, section["key"]):
-            if item.is_required and is_shown(rules[item.key], answers) and not answers.get(
-                    item.key):
+        items = checklists.section_items(version, section["key"])
+        if not any(item.key in answers for item in items):
+            return section["key"]
+        for item in items:
+            if (item.is_required and is_shown(rules[item.key], answers)
+                    and not _is_answered(item, answers.get(item.key, ""))):
                 return section["key"]
     return None
+
+
+def _is_answered(item: ChecklistItem, value: str) -> bool:
+    return value == "yes" if item.kind == ItemKind.CONFIRM else bool(value.strip())
 
 
 @bp.route("/checklist/step/<section>", methods=["GET", "POST"])
@@ -154,53 +164,51 @@ def step(section: str):
     items = checklists.section_items(version, section)
     form_class = forms.section_form_class(items, settings.to_local(appointment.starts_at),
                                           settings.get().country)
-    is_open = submissions.is_open_for_changes(submission, appointment)
-    form = form_class() if request.method == "POST" else form_class(
-        formdata=None, data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items},
-        version=str(submission.version if submission else 0))
-    conflict = False
-    status = 200
+    is_open = _is_open()
+    outcome = None
     if request.method == "POST":
         if not is_open:
             flash(_("Your session has started, so answers can no longer be changed here. "
-                    "Please talk to the team."), "warning")
+                    "If something has changed, please tell the team."), "warning")
             return redirect(url_for("patient.start"))
+        form = form_class()
         outcome = _save(form, items, section)
-        if outcome == "saved":
+        if outcome == SAVED:
             return _after_save(section, keys)
-        conflict = outcome == "conflict"
-        status = 409 if conflict else 422
-        submission = g.appointment.submission
-        form.version.data = str(submission.version if submission else 0)
+        # Show what they typed again, with the version now stored: saving again is a choice.
+        form.version.data = str(submissions.page_version(g.appointment.submission))
+    else:
+        form = form_class(
+            formdata=None, version=str(submissions.page_version(submission)),
+            data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items})
     index = keys.index(section)
+    status = {CONFLICT: 409, INVALID: 422}.get(outcome, 200)
     return render_template(
         "patient/step.html", form=form, section=sections[index], number=index + 1,
-        total=len(sections), items=items, conflict=conflict, is_open=is_open,
+        total=len(sections), items=items, conflict=outcome == CONFLICT, is_open=is_open,
+        back_to_review=request.args.get("back") == "review",
         previous=keys[index - 1] if index else None), status
 
 
 def _save(form, items: list[ChecklistItem], section: str) -> str:
-    """Save the valid answers of a section. Returns "saved", "invalid" or "conflict"."""
-    if not form.is_submitted():
-        return "invalid"
+    """Save the valid answers of a section, even when others need fixing."""
     form.validate()
     if "csrf_token" in form.errors:
-        return "invalid"
-    submission = submissions.get_or_start(g.appointment)
+        return INVALID
     values = {i.key: forms.to_answer(i, form[i.key].data) for i in items
               if not form[i.key].errors}
-    continuing = request.form.get("action") != "later"
-    if continuing:
+    if request.form.get("action") != "later":
         _require_answers(form, items, values)
     try:
-        submissions.save_section(submission, section, values, form.expected_version())
+        submission = submissions.submission_to_save(g.appointment, form.expected_version())
+        submissions.save_section(submission, section, values, None)
         db.session.commit()
     except (submissions.StaleSave, StaleDataError):
         db.session.rollback()
-        return "conflict"
+        return CONFLICT
     if any(form[i.key].errors for i in items):
-        return "invalid"
-    return "saved"
+        return INVALID
+    return SAVED
 
 
 def _require_answers(form, items: list[ChecklistItem], values: dict[str, str]) -> None:
@@ -209,8 +217,8 @@ def _require_answers(form, items: list[ChecklistItem], values: dict[str, str]) -
     for item in items:
         field = form[item.key]
         if item.is_required and not field.errors and is_shown(rules[item.key], answers) \
-                and not values.get(item.key):
-            field.errors = [_("Please tick this box to confirm.") if str(item.kind) == "confirm"
+                and not _is_answered(item, values.get(item.key, "")):
+            field.errors = [_("Please tick this box to confirm.") if item.kind == ItemKind.CONFIRM
                             else _("Please answer this question.")]
 
 
@@ -229,47 +237,46 @@ def review():
     appointment, submission, version, answers = _context()
     if submission is None:
         return redirect(url_for("patient.start"))
+    is_open = _is_open()
     form = forms.AttestForm()
-    conflict, status = False, 200
+    outcome = None
     if request.method == "POST":
-        if not submissions.is_open_for_changes(submission, appointment):
+        if not is_open:
             return redirect(url_for("patient.done"))
         outcome = _submit(form, submission)
-        if outcome == "done":
+        if outcome == SAVED:
             return redirect(url_for("patient.done"))
-        conflict = outcome == "conflict"
-        status = 409 if conflict else 422
         submission = g.appointment.submission
         answers = submissions.answers_of(submission)
     else:
         form.attested_name.data = submission.attested_name or ""
     form.version.data = str(submission.version)
-    form.submit_key.data = secrets.token_urlsafe(24)
-    missing = submissions.missing_required(submission)
+    form.submit_key.data = submissions.new_submit_key()
     rules = {r.key: r for r in checklists.rules(version.items)}
     shown = [i for i in version.items if is_shown(rules[i.key], answers)]
     return render_template(
         "patient/review.html", form=form, sections=_sections(version), items=shown,
-        answers=answers, missing=missing, conflict=conflict, submission=submission), status
+        answers=answers, missing=submissions.missing_required(submission),
+        conflict=outcome == CONFLICT, submission=submission, is_open=is_open,
+    ), {CONFLICT: 409, INVALID: 422}.get(outcome, 200)
 
 
 def _submit(form, submission) -> str:
     if not form.validate_on_submit():
-        return "invalid"
-    key = (form.submit_key.data or "")[:64] or secrets.token_urlsafe(24)
+        return INVALID
+    key = form.submit_key.data
     try:
-        submissions.submit(submission, form.attested_name.data, key,
-                                  form.expected_version())
+        submissions.submit(submission, form.attested_name.data, key, form.expected_version())
         db.session.commit()
     except submissions.Incomplete:
         db.session.rollback()
-        return "invalid"
+        return INVALID
     except (submissions.StaleSave, StaleDataError, IntegrityError):
         db.session.rollback()
-        if db.session.query(SubmissionRevision.id).filter_by(idempotency_key=key).first():
-            return "done"  # the first of a double click already went through
-        return "conflict"
-    return "done"
+        if submissions.already_submitted(g.appointment.submission, key):
+            return SAVED  # the first of a double click already went through
+        return CONFLICT
+    return SAVED
 
 
 @bp.get("/checklist/done")
@@ -283,14 +290,12 @@ def done():
                                      clinic.arrive_early_minutes)
     return render_template(
         "patient/done.html", appointment=appointment, submission=submission,
-        moments=moments, answers=answers, is_submitted=submission.status ==
-        SubmissionStatus.SUBMITTED,
-        is_open=submissions.is_open_for_changes(submission, appointment))
+        moments=moments, answers=answers,
+        is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open())
 
 
 @bp.post("/checklist/leave")
 def leave():
     """Forget the link on this device (a shared phone or computer)."""
-    session.pop(LINK_KEY, None)
-    session.pop(DOB_KEY, None)
+    forget_link()
     return render_template("patient/left.html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -13,6 +13,9 @@ from ..models import Appointment, PatientLink, utcnow
 from . import audit, settings
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
+MAX_TOKEN_LENGTH = 200  # anything longer is not one of ours: no need to hash it
+DOB_MAX_TRIES = 5  # wrong dates of birth in a row before a pause
+DOB_PAUSE = timedelta(minutes=15)
 
 
 def hash_token(token: str) -> str:
@@ -60,7 +63,7 @@ def find_usable(token: str | None = None, link_id: int | None = None) -> Patient
     Every failure looks the same to the caller, so the patient sees one and the same page.
     """
     if token is not None:
-        if not token or len(token) > 200:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         link = db.session.scalar(select(PatientLink).filter_by(token_hash=hash_token(token)))
     elif link_id is not None:
@@ -72,6 +75,45 @@ def find_usable(token: str | None = None, link_id: int | None = None) -> Patient
     if link.appointment.is_cancelled:
         return None
     return link
+
+
+def record_open(link: PatientLink) -> None:
+    """The patient opened their link (the first use is kept for the front desk)."""
+    if link.first_used_at is None:
+        link.first_used_at = utcnow()
+    audit.record("link.open", record_type="appointment", record_id=link.appointment_id,
+                 patient_id=link.appointment.patient_id)
+
+
+def is_dob_paused(link: PatientLink) -> bool:
+    return link.dob_locked_until is not None and link.dob_locked_until > utcnow()
+
+
+def check_date_of_birth(link: PatientLink, given: date) -> bool:
+    """Compare the date of birth the patient typed with the record, and count a wrong one.
+
+    Wrong answers are counted on the link in the database, so a new browser or a cleared
+    cookie does not reset them; the fifth in a row pauses the link for ``DOB_PAUSE``. The
+    caller checks :func:`is_dob_paused` first.
+    """
+    appointment = link.appointment
+    if given == appointment.patient.date_of_birth:
+        link.failed_dob_attempts = 0
+        audit.record("link.verify", record_type="appointment", record_id=appointment.id,
+                     patient_id=appointment.patient_id)
+        return True
+    # Counted in SQL, so two wrong answers sent at once both count.
+    tries = db.session.execute(
+        update(PatientLink).where(PatientLink.id == link.id)
+        .values(failed_dob_attempts=PatientLink.failed_dob_attempts + 1)
+        .returning(PatientLink.failed_dob_attempts)).scalar_one()
+    if tries >= DOB_MAX_TRIES:
+        link.failed_dob_attempts = 0
+        link.dob_locked_until = utcnow() + DOB_PAUSE
+    audit.record("link.verify_failed", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id)
+    db.session.flush()
+    return False
 
 
 def url_for_token(token: str) -> str:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
 from collections.abc import Mapping
+
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
+    Answer,
     Appointment,
     Submission,
     SubmissionRevision,
@@ -16,6 +21,11 @@ from ..models import (
 )
 from ..readiness import is_shown
 from . import audit, checklists
+
+# A page shown before anything was saved carries this version.
+NOT_STARTED_VERSION = 0
+# What a submit form's one-time key looks like (``secrets.token_urlsafe(24)``).
+SUBMIT_KEY = re.compile(r"[A-Za-z0-9_-]{16,48}")
 
 
 class StaleSave(Exception):
@@ -35,6 +45,26 @@ def get_or_start(appointment: Appointment) -> Submission:
             checklist_version=checklists.current_version(), status=SubmissionStatus.IN_PROGRESS)
         db.session.flush()
     return appointment.submission
+
+
+def submission_to_save(appointment: Appointment, expected_version: int) -> Submission:
+    """The submission a page's save goes into, started if this is the very first save.
+
+    Raises StaleSave when the page was built from another version than the one stored: a
+    page shown before anything was saved carries ``NOT_STARTED_VERSION``, so of two tabs
+    opened on a fresh checklist only the first save goes through.
+    """
+    if appointment.submission is None:
+        if expected_version != NOT_STARTED_VERSION:
+            raise StaleSave()
+        return get_or_start(appointment)
+    check_version(appointment.submission, expected_version)
+    return appointment.submission
+
+
+def page_version(submission: Submission | None) -> int:
+    """The version a page carries in its hidden field (see :func:`submission_to_save`)."""
+    return submission.version if submission is not None else NOT_STARTED_VERSION
 
 
 def answers_of(submission: Submission | None) -> dict[str, str]:
@@ -72,7 +102,7 @@ def save_section(submission: Submission, section: str, values: Mapping[str, str]
         value = values[item.key]
         answer = by_key.get(item.key)
         if answer is None:
-            submission.answers.append(_new_answer(item, value, now))
+            submission.answers.append(Answer(item=item, value=value, updated_at=now))
         elif answer.value != value:
             answer.value, answer.updated_at = value, now
     if submission.status == SubmissionStatus.SUBMITTED and _differs_from_submitted(submission):
@@ -83,12 +113,6 @@ def save_section(submission: Submission, section: str, values: Mapping[str, str]
     db.session.flush()
     audit.record("submission.save", record_type="submission", record_id=submission.id,
                  patient_id=submission.appointment.patient_id, detail=f"section {section}")
-
-
-def _new_answer(item, value, now):
-    from ..models import Answer
-
-    return Answer(item=item, value=value, updated_at=now)
 
 
 def _differs_from_submitted(submission: Submission) -> bool:
@@ -114,13 +138,37 @@ def missing_required(submission: Submission) -> list:
     return missing
 
 
-def submit(submission: Submission, attested_name: str, idempotency_key: str,
+def new_submit_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _stored_key(submission: Submission, submit_key: str | None) -> str | None:
+    """The one-time key as stored: scoped to this submission, so a key copied from elsewhere
+    can neither collide with nor stand in for another submission's. None when the key is not
+    one the app could have made (missing or tampered)."""
+    if not submit_key or not SUBMIT_KEY.fullmatch(submit_key):
+        return None
+    return f"{submission.id}:{submit_key}"
+
+
+def already_submitted(submission: Submission, submit_key: str | None) -> bool:
+    """True when a submit with this one-time key was stored (the first of a double click)."""
+    key = _stored_key(submission, submit_key)
+    return key is not None and db.session.scalar(
+        select(SubmissionRevision.id).filter_by(idempotency_key=key)) is not None
+
+
+def submit(submission: Submission, attested_name: str, submit_key: str | None,
            expected_version: int | None) -> bool:
     """Submit the answers as they stand. Returns False when this exact submit was already done
-    (a double click), True when a new revision was stored."""
-    if db.session.query(SubmissionRevision.id).filter_by(
-            idempotency_key=idempotency_key).first() is not None:
+    (a double click), True when a new revision was stored.
+
+    A missing or tampered key still submits (under a fresh key); the version check then
+    keeps a repeated post from storing twice."""
+    if already_submitted(submission, submit_key):
         return False
+    idempotency_key = _stored_key(submission, submit_key) or _stored_key(
+        submission, new_submit_key())
     check_version(submission, expected_version)
     missing = missing_required(submission)
     if missing:
