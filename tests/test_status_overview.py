@@ -240,3 +240,23 @@ def test_days_follow_the_clinics_time_zone_setting(app):
         assert morning.starts_at.astimezone(UTC).date() == day - timedelta(days=1)
         assert [a.id for a in status.appointments_on(day)] == [morning.id]
         assert status.appointments_on(day - timedelta(days=1)) == []
+
+
+def test_a_whole_clinic_day_takes_five_queries(app, clinic_day):
+    """appointments_on() brings patients and submissions along: one query for the day, then
+    links, answers, reviews and checklist items, however many sessions there are."""
+    with app.test_request_context():
+        settings.get()
+        first = db.session.get(Appointment, next(iter(clinic_day.values())))
+        day = settings.to_local(first.starts_at).date()
+        db.session.expunge_all()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            rows = status.overview(status.appointments_on(day))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    queries = [s for s in statements if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
+    assert len(rows) == len(clinic_day)
+    assert len(queries) == 5

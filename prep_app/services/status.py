@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -62,15 +62,20 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def appointments_on(day: date) -> list[Appointment]:
     start, end = day_bounds(day)
-    query = (select(Appointment).join(Appointment.patient).options(contains_eager(
-        Appointment.patient)).where(Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id))
-    return list(db.session.scalars(query))
+    # Patients and submissions come in the same query (a submission is one row per appointment).
+    query = (select(Appointment).join(Appointment.patient)
+             .outerjoin(Submission, Submission.appointment_id == Appointment.id)
+             .options(contains_eager(Appointment.patient),
+                      contains_eager(Appointment.submission))
+             .where(Appointment.starts_at >= start, Appointment.starts_at < end)
+             .order_by(Appointment.starts_at, Appointment.id))
+    return list(db.session.scalars(query).unique())
 
 
 def overview(appointments: list[Appointment], now: datetime | None = None
              ) -> list[AppointmentStatus]:
     """Readiness for each appointment (patients already loaded), in at most five queries
+    (four when the submissions came with the appointments, as from :func:`appointments_on`)
     (and one more for the clinic's settings when they have not been read yet)."""
     if not appointments:
         return []
@@ -81,8 +86,11 @@ def overview(appointments: list[Appointment], now: datetime | None = None
             select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at)
             .where(PatientLink.appointment_id.in_(ids)).order_by(PatientLink.id)):
         newest_link[appointment_id] = (expires_at, revoked_at)
-    subs = {s.appointment_id: s for s in db.session.scalars(
-        select(Submission).where(Submission.appointment_id.in_(ids)))}
+    if any("submission" in inspect(a).unloaded for a in appointments):
+        subs = {s.appointment_id: s for s in db.session.scalars(
+            select(Submission).where(Submission.appointment_id.in_(ids)))}
+    else:  # loaded with the appointments (appointments_on)
+        subs = {a.id: a.submission for a in appointments if a.submission is not None}
     answers: dict[int, dict[str, str]] = defaultdict(dict)
     reviews: dict[int, tuple[Review, str]] = {}
     rules_by_version: dict[int, list] = {}
