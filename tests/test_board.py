@@ -15,6 +15,7 @@ from prep_app.models import Appointment, Decision, Review
 from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings, submissions
 
+from .browserlike import forms_of
 from .conftest import clinic_time
 
 RIDE = {"driver_name": "Grace Hopper", "driver_phone": "+14355550123",
@@ -177,28 +178,45 @@ def test_front_desk_filters_by_status_and_searches_by_name(app, front_desk):
     rows = rows_of(front_desk.get(f"/board/?date={day}&status=in_progress").text)
     assert len(rows) == 1 and "Patient 002" in rows[0]
 
-    html = front_desk.get(f"/board/?date={day}&q=patient%20005").text
-    rows = rows_of(html)
+    response = search(front_desk, f"/board/?date={day}", "patient 005")
+    rows = rows_of(response.text)
     assert len(rows) == 1 and "Patient 005" in rows[0]
-    assert re.search(r"All <strong>7</strong>", html)  # counts stay for the whole day
+    assert re.search(r"All <strong>7</strong>", response.text)  # counts stay for the whole day
+    assert "005" not in response.request.url  # the name went in the body, not the address
 
-    html = front_desk.get(f"/board/?date={day}&q=nobody").text
+    html = search(front_desk, f"/board/?date={day}", "nobody").text
     assert rows_of(html) == [] and "No appointment on this day matches" in html
+
+
+def test_a_name_in_the_address_is_ignored(app, front_desk):
+    seed_day(app, 1, 3)
+    day = settings_today(app) + timedelta(days=1)
+    assert len(rows_of(front_desk.get(f"/board/?date={day}&q=patient%20002").text)) == 3
+
+
+def search(client, page: str, words: str):
+    """Type a name into the board's search form (a POST, so the name stays out of the URL)."""
+    form = next(f for f in forms_of(client.get(page).text) if "/board/" in (f["action"] or ""))
+    return client.post(form["action"], data={**form["hidden"], "q": words})
 
 
 def test_board_works_without_javascript_and_refreshes_itself_with_htmx(app, front_desk):
     day = settings_today(app) + timedelta(days=1)
-    html = front_desk.get(f"/board/?date={day}&status=cleared&q=ada").text
+    html = search(front_desk, f"/board/?date={day}&status=cleared", "ada").text
 
-    # A plain GET form (the refresh button) with the date picker, the filter and the search.
-    form = html.split('role="search"', 1)[1].split("</form>", 1)[0]
-    assert 'type="date"' in form and 'name="status"' in form and 'name="q"' in form
+    # A plain GET form (the refresh button) with the date picker and the filter, and a POST
+    # form for the name search.
+    form = html.split('aria-label="Choose what the board shows"', 1)[1].split("</form>", 1)[0]
+    assert 'type="date"' in form and 'name="status"' in form
     assert '<button type="submit">' in form
+    form = html.split('role="search"', 1)[1].split("</form>", 1)[0]
+    assert 'name="q"' in form and 'name="csrf_token"' in form
     # htmx is vendored and only loaded here; the poll keeps the filters and says it is a poll.
     assert "/static/vendor/htmx-2.0.11.min.js" in html and "/static/board.js" in html
     live = re.search(r'<section id="board-live"[^>]*>', html).group(0)
     assert 'hx-trigger="every 30s"' in live
-    assert f"date={day}" in live and "status=cleared" in live and "q=ada" in live
+    assert f"date={day}" in live and "status=cleared" in live
+    assert 'hx-post=' in live and '"q": "ada"' in live.replace("&#34;", '"')
     assert '"HX-Trigger-Name": "auto-refresh"' in live.replace("&#34;", '"')
     assert "<script>" not in html and ' style="' not in html
 

@@ -21,6 +21,8 @@ from prep_app.models import Appointment, AuditEvent, Patient, PatientLink, utcno
 from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings, submissions
 
+from .browserlike import forms_of
+
 LINK_URL = re.compile(r'value="(http://localhost/p/[A-Za-z0-9_\-]+)"')
 
 
@@ -470,4 +472,9 @@ def test_fuzz_the_board_address(desk, values):
     response = desk.get("/board/", query_string=values)
     assert response.status_code == 200
     response = desk.get("/board/", query_string=values, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    hidden = next(f["hidden"] for f in forms_of(desk.get("/board/").text)
+                  if "/board/" in (f["action"] or ""))
+    response = desk.post("/board/", query_string={"date": values["date"]},
+                         data={**hidden, "q": values["q"]})
     assert response.status_code == 200

@@ -87,12 +87,14 @@ def _chosen_status() -> str:
 
 
 def _search_words() -> str:
+    """A name search comes in a POST body only: patient names never go into URLs (and so
+    never into access logs, history or ``next=``)."""
     from ..services.text import clean
 
-    return clean(request.args.get("q", ""))[:SEARCH_LIMIT]
+    return clean(request.form.get("q", ""))[:SEARCH_LIMIT] if request.method == "POST" else ""
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 def board():
     day, is_date_ok = _chosen_day()
     chosen_status, q = _chosen_status(), _search_words()
@@ -102,7 +104,7 @@ def board():
              if (not chosen_status or row.readiness.status == chosen_status)
              and (not q or q.casefold() in row.patient.full_name.casefold())]
     params = {"date": day.isoformat() if request.args.get("date") and is_date_ok else "",
-              "status": chosen_status, "q": q}
+              "status": chosen_status}
 
     def board_url(**changes) -> str:
         merged = {**params, **changes}
