@@ -4,8 +4,11 @@ loaded fast in bulk (Core executemany in big batches, in time order, one transac
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -143,6 +146,29 @@ def _chunks(rows, size: int):
 def _insert_batches(conn, table, rows) -> None:
     for batch in _chunks(rows, BATCH):
         conn.execute(insert(table), batch)
+
+
+def _sqlite_path(app: Flask) -> str:
+    """The app's SQLite file, with every pooled connection to it closed."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+        return db.engine.url.database
+
+
+def copy_sqlite(source: Flask, target: Flask) -> None:
+    """Copy ``source``'s database into ``target``'s with SQLite's online backup."""
+    with closing(sqlite3.connect(_sqlite_path(source))) as src, \
+            closing(sqlite3.connect(_sqlite_path(target))) as dst:
+        src.backup(dst)
+
+
+def settle_sqlite(app: Flask) -> None:
+    """After a bulk load: move the write-ahead log into the database file and flush it to the
+    disk, so the next measurement sees the database as it stands, not the load's aftermath."""
+    with closing(sqlite3.connect(_sqlite_path(app))) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    os.sync()
 
 
 def appointment_indexes(app: Flask) -> list[str]:

@@ -24,6 +24,7 @@ class Measurement:
     path: str
     result: WrkResult
     peak_mb: list[float]
+    rss_mb: list[float]
 
     @property
     def rps(self) -> float:
@@ -34,10 +35,14 @@ def _find(measurements: list[Measurement], key: str) -> Measurement | None:
     return next((m for m in measurements if m.key == key), None)
 
 
+def mean_rps(measurements: list[Measurement], prefix: str) -> float:
+    found = [m.rps for m in measurements if m.key.startswith(prefix)]
+    return sum(found) / len(found) if found else 0.0
+
+
 def reference_rps(measurements: list[Measurement]) -> float:
     """The mean of the reference measured at the start and at the end of the run."""
-    refs = [m.rps for m in measurements if m.key.startswith("reference")]
-    return sum(refs) / len(refs)
+    return mean_rps(measurements, "reference")
 
 
 def _responses(result: WrkResult) -> str:
@@ -59,12 +64,13 @@ def rows(measurements: list[Measurement]) -> list[list[str]]:
         r = m.result
         out.append([m.label, f"{m.rps:,.0f}", f"{m.rps / ref:.0%}",
                     f"{r.latency_avg_ms:.1f} / {r.latency_p99_ms:.1f}", f"{r.requests:,}",
-                    _responses(r), " / ".join(f"{mb:.0f}" for mb in m.peak_mb)])
+                    _responses(r), " / ".join(f"{mb:.0f}" for mb in m.peak_mb),
+                    " / ".join(f"{mb:.0f}" for mb in m.rss_mb)])
     return out
 
 
 HEADER = ["Page", "Requests/s", "vs reference", "Latency avg / p99 (ms)", "Requests",
-          "Responses", "Peak RSS per worker (MiB)"]
+          "Responses", "Peak RSS per worker (MiB)", "RSS after (MiB)"]
 
 
 def table(measurements: list[Measurement]) -> str:
@@ -81,7 +87,7 @@ def table(measurements: list[Measurement]) -> str:
 
 def markdown_table(measurements: list[Measurement]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |",
-             "|" + "|".join(["---", *["---:"] * 4, "---", "---:"]) + "|"]
+             "|" + "|".join(["---", *["---:"] * 4, "---", "---:", "---:"]) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows(measurements)]
     return "\n".join(lines)
 
@@ -95,14 +101,16 @@ def targets(measurements: list[Measurement]) -> list[tuple[str, bool, str]]:
         if m:
             found.append((f"{m.label}: at least {PATIENT_TARGET:.0%} of the reference",
                           m.rps / ref >= PATIENT_TARGET, f"{m.rps / ref:.0%}"))
-    small, big = _find(measurements, "board_small"), _find(measurements, "board_big")
-    if small and big and small.rps:
+    small, big = mean_rps(measurements, "board_small"), mean_rps(measurements, "board_big")
+    if small and big:
         found.append((f"Board with the big database: at least {BOARD_TARGET:.0%} of the board "
-                      "with 1,000 rows", big.rps >= BOARD_TARGET * small.rps,
-                      f"{big.rps / small.rps:.0%}"))
+                      "with 1,000 rows (mean of the turns)", big >= BOARD_TARGET * small,
+                      f"{big / small:.0%} ({big:,.1f} against {small:,.1f} requests/s)"))
     peak = max(mb for m in measurements for mb in m.peak_mb)
+    after = max(mb for m in measurements for mb in m.rss_mb)
     found.append((f"Each worker under {MEMORY_TARGET_MB:.0f} MB (peak RSS, VmHWM)",
-                  peak < MEMORY_TARGET_MB, f"highest peak {peak:.0f} MiB"))
+                  peak < MEMORY_TARGET_MB,
+                  f"highest peak {peak:.0f} MiB; highest resident after a run {after:.0f} MiB"))
     return found
 
 
@@ -143,23 +151,31 @@ NOTES = """\
   settings as the app and measured at the start and at the end of the run; the ratios use the
   mean of the two.
 - gunicorn with 2 sync workers (`--workers 2`), production configuration (`PREP_ENV=production`,
-  a random `SECRET_KEY`, `TRUSTED_HOSTS`), SQLite in WAL mode unless `BENCH_DATABASE_URL` says
-  otherwise; wrk from Debian, `-t{threads} -c{connections}`, {seconds:g} s per page after a 2 s
-  warm-up (none before the saves: see below). wrk and the workers share the same two cores.
+  a random `SECRET_KEY`, `TRUSTED_HOSTS`), SQLite in WAL mode (the default deployment); wrk
+  from Debian, `-t{threads} -c{connections}`, {seconds:g} s per page after a 2 s warm-up (none
+  before the saves: see below). wrk and the workers share the same two cores.
 - Pages are fetched as a signed-in person would: the patient's cookie comes from opening a real
   link and passing the date-of-birth check over HTTP; the front desk's from signing in through
   the sign-in form. wrk sends that cookie with `-H "Cookie: ..."`.
 - The board's day has 200 appointments booked through the app's services, and the patients
   answered through the app over HTTP: a fifth never opened their link, a fifth are half-way,
-  the rest submitted, some with flags. The board is measured with 1,000 appointments in the
-  database, then again after a bulk load to 1,000,000 appointments spread over five years (four
-  back, one ahead; none on the board's day, so both runs draw the same 200 rows). The bulk load
-  uses SQLAlchemy Core `executemany` in batches of 20,000 rows, in time order, in one
-  transaction, with the app's indexes in place (appending in `starts_at` order keeps the index
-  inserts at the end of the B-tree). Each history appointment has a patient (one per ten
-  appointments) and a link; the history has no answers, so the answer tables stay small.
-- Peak memory is each worker's `VmHWM` from `/proc/<pid>/status`, read after each page's run;
-  a worker's peak only grows, so the last rows of a server hold its highest value.
+  the rest submitted, some with flags. The small database then gets 800 more appointments on
+  other days (1,000 in all). The big one starts as a copy of the small one (SQLite's backup)
+  and gets the rest of 1,000,000 appointments spread over five years (four back, one ahead;
+  none on the board's day, so both boards draw the same 200 rows), loaded with SQLAlchemy Core
+  `executemany` in batches of 20,000 rows, in time order, in one transaction, with the app's
+  indexes in place: appending in `starts_at` order keeps the index inserts at the end of the
+  B-tree, so there is no need to drop and rebuild them. Each history appointment has a patient
+  (one per ten appointments) and a link; the history has no answers. After the load the
+  write-ahead log is checkpointed into the file and flushed to disk, so the board is measured
+  on the database as it stands, not during the load's aftermath.
+- Both boards are served at once by two gunicorns (the one not being measured is idle) and
+  measured in turns, small, big, small, big; the target compares the means, so a change in the
+  machine's load during the run falls on both alike.
+- Memory: each worker's `VmHWM` (peak resident set) and `VmRSS` (resident now) from
+  `/proc/<pid>/status`, read after each page's run. The peak only grows over a server's life,
+  and it includes a sign-in: hashing a password with argon2id (64 MiB in the RFC 9106
+  low-memory profile) briefly adds that much to the worker that signs the person in.
 
 ### Measuring a save without measuring conflicts
 

@@ -97,18 +97,25 @@ class Gunicorn:
         except OSError:
             return []
 
-    def peak_rss_mb(self) -> list[float]:
-        """Each worker's peak resident memory (VmHWM), in MiB."""
-        peaks = []
+    def _memory(self, field: str) -> list[float]:
+        values = []
         for pid in self.worker_pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        return peaks
+                if line.startswith(field + ":"):
+                    values.append(int(line.split()[1]) / 1024)
+        return values
+
+    def peak_rss_mb(self) -> list[float]:
+        """Each worker's peak resident memory (VmHWM), in MiB."""
+        return self._memory("VmHWM")
+
+    def rss_mb(self) -> list[float]:
+        """Each worker's resident memory now (VmRSS), in MiB."""
+        return self._memory("VmRSS")
 
     def log_text(self) -> str:
         try:
