@@ -174,3 +174,22 @@ def test_make_run_says_development_and_the_tests_say_testing():
     flask_lines = [line for line in plan.splitlines() if "/flask " in line]
     assert flask_lines and all("PREP_ENV=development" in line for line in flask_lines)
     assert os.environ["PREP_ENV"] == "testing"
+
+
+def test_ci_fails_where_a_developer_machine_skips(monkeypatch):
+    """A missing PostgreSQL or Chromium skips on a laptop, and fails under PREP_REQUIRE_ALL=1."""
+    from . import conftest
+
+    monkeypatch.setattr(conftest, "REQUIRE_ALL", False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not available"):
+        conftest.missing("Chromium")
+    monkeypatch.setattr(conftest, "REQUIRE_ALL", True)
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        conftest.missing("Chromium")
+
+
+def test_ci_script_requires_everything_and_runs_make_test():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "export PREP_REQUIRE_ALL=1" in script
+    assert script.rstrip().endswith("make test")
+    assert "[ -x /usr/bin/chromium ] || packages+=(chromium)" in script
