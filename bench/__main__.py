@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -76,16 +77,20 @@ class Bench:
         if warm_up:
             wrk.run(self.wrk, server.url + path, WARM_UP_SECONDS, headers=headers)
         print(f"  {label} ...", flush=True)
+        cpu = server.cpu_seconds()
         result = wrk.run(self.wrk, server.url + path, SECONDS, headers=headers, script=script,
                          script_args=script_args)
+        cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(result.requests, 1)
         measurement = Measurement(key, label, path, result, server.peak_rss_mb(),
-                                  server.rss_mb())
+                                  server.rss_mb(), cpu_ms)
         self.measurements.append(measurement)
         return measurement
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> None:
         started = time.perf_counter()
+        self.facts["code"] = _commit()
+        self.facts["load average (1, 5, 15 min) at the start"] = _load()
         self.reference("reference")
         data.prepare_schema(self.app)
         data.create_staff(self.app, "front_desk", STAFF_EMAIL, self.staff_password)
@@ -110,6 +115,7 @@ class Bench:
         with self.server("wsgi:app", "app-saves") as server:
             self.saves(server, pool_day)
         self.reference("reference_end")
+        self.facts["load average (1, 5, 15 min) at the end"] = _load()
         self.facts["whole run"] = f"{time.perf_counter() - started:.0f} s"
 
     def reference(self, key: str) -> None:
@@ -242,6 +248,20 @@ class Bench:
 
     def ratio(self, measurement: Measurement) -> float:
         return measurement.rps / self.find("reference").rps
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,  # noqa: S603, S607
+                              check=False).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no", "prep_app")
+    return f"commit {git('rev-parse', '--short', 'HEAD')}" + (
+        " with uncommitted changes under prep_app/" if changed else "")
+
+
+def _load() -> str:
+    return ", ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 def expect(response, status: int, what: str):

@@ -19,6 +19,7 @@ class WrkResult:
     requests: int
     latency_avg_ms: float
     latency_p99_ms: float
+    latency_max_ms: float
     non_2xx_3xx: int = 0
     socket_errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
@@ -77,7 +78,8 @@ def _ms(value: str, unit: str) -> float:
 def parse(output: str) -> WrkResult:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
-    latency = re.search(r"Latency\s+([\d.]+)(us|ms|s|m)\b", output)
+    latency = re.search(r"Latency\s+([\d.]+)(us|ms|s|m)\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m)\b",
+                        output)
     p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\b", output, re.MULTILINE)
     non_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
@@ -92,7 +94,8 @@ def parse(output: str) -> WrkResult:
         raise RuntimeError("could not read wrk's output:\n" + output)
     return WrkResult(
         requests_per_second=float(rps.group(1)), requests=int(total.group(1)),
-        latency_avg_ms=_ms(*latency.groups()) if latency else 0.0,
+        latency_avg_ms=_ms(*latency.groups()[:2]) if latency else 0.0,
+        latency_max_ms=_ms(*latency.groups()[2:]) if latency else 0.0,
         latency_p99_ms=_ms(*p99.groups()) if p99 else 0.0,
         non_2xx_3xx=int(non_ok.group(1)) if non_ok else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,

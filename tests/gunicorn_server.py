@@ -117,6 +117,17 @@ class Gunicorn:
         """Each worker's resident memory now (VmRSS), in MiB."""
         return self._memory("VmRSS")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far, from /proc/<pid>/stat."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def log_text(self) -> str:
         try:
             return Path(self.log_path).read_text(errors="replace")
