@@ -21,6 +21,9 @@ def configure_engine(app: Flask) -> None:
     """Set the engine options; must run before ``db.init_app``, which creates the engine."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Statement parameters are what people typed (names, answers): keep them out of error
+    # messages and logs, even when SQL logging is switched on.
+    options.setdefault("hide_parameters", True)
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Appointment
+from .models import Appointment, Patient, utcnow
 from .services import appointments, checklists, links, settings, staff, submissions
 
 DEMO_PATIENTS = [
@@ -27,7 +27,7 @@ def load() -> list[str]:
     if db.session.scalar(select(func.count(Appointment.id))):
         lines.append("There are appointments already, so no demo data was added "
                      "(it is only added to an empty database).")
-        return lines
+        return lines + _fresh_link_for_first_demo_patient()
     tomorrow = settings.today() + timedelta(days=1)
     hours = [9, 11, 13, 15]
     first_link = None
@@ -43,7 +43,22 @@ def load() -> list[str]:
             submissions.save_section(submission, "prepare", {"support_habits": "yes"}, None)
         first_link = first_link or (name, dob, links.url_for_token(token))
     if first_link:
-        name, dob, url = first_link
-        lines.append(f"A patient link to try ({name}, date of birth {dob:%Y-%m-%d}):")
-        lines.append(f"  {url}")
+        lines += _try_lines(*first_link)
     return lines
+
+
+def _try_lines(name: str, dob: date, url: str) -> list[str]:
+    return [f"A patient link to try ({name}, date of birth {dob:%Y-%m-%d}):", f"  {url}"]
+
+
+def _fresh_link_for_first_demo_patient() -> list[str]:
+    """On a second run the old links are unknown (only hashes are kept): issue a new one."""
+    name, dob, _ = DEMO_PATIENTS[0]
+    appointment = db.session.scalar(
+        select(Appointment).join(Appointment.patient)
+        .where(Patient.name_key == appointments.name_key(name), Patient.date_of_birth == dob,
+               Appointment.is_cancelled.is_(False), Appointment.starts_at > utcnow())
+        .order_by(Appointment.starts_at).limit(1))
+    if appointment is None:
+        return []
+    return _try_lines(name, dob, links.url_for_token(links.issue(appointment)))

@@ -22,8 +22,6 @@ def init_app(app: Flask) -> None:
 
 def clinic_or_fallback():
     """The clinic's settings; while the database is away (a 503 page), plain fallbacks."""
-    from types import SimpleNamespace
-
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from .extensions import db
@@ -32,7 +30,9 @@ def clinic_or_fallback():
         return settings.get()
     except (OperationalError, InterfaceError):
         db.session.rollback()
-        return SimpleNamespace(name="Session preparation", phone="the clinic")
+        from .errors import OFFLINE_CLINIC
+
+        return OFFLINE_CLINIC
 
 
 def _local(moment: datetime) -> datetime:

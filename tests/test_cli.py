@@ -336,9 +336,16 @@ def test_demo_data_loads_into_an_empty_database_once(empty_app):
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
     assert "no demo data was added" in second.output
-    # Nothing is added again (the demo staff get fresh passwords: only audit rows grow).
+    # Nothing is added again but a fresh link to try (the old one is kept only as a hash) and
+    # audit rows (the demo staff get fresh passwords).
     again = counts(empty_app)
-    assert {**again, "audit_events": 0} == {**loaded, "audit_events": 0}
+    assert again["patient_links"] == loaded["patient_links"] + 1
+    ignore = {"audit_events": 0, "patient_links": 0}
+    assert {**again, **ignore} == {**loaded, **ignore}
+    fresh = second.output.splitlines()[-1].strip()
+    assert fresh != url
+    assert empty_app.test_client().get(urlsplit(fresh).path).status_code == 302
+    assert empty_app.test_client().get(urlsplit(url).path).status_code == 404  # replaced
     listed = runner.invoke(args=["appointments", "list", "--date",
                                  str(future_day(empty_app, 1))])
     assert "4 appointments" in listed.output
