@@ -119,7 +119,7 @@ def test_hundred_patients_submit_at_once_and_every_submission_is_stored_complete
             assert revisions[0].attested_name == f"Crowd Patient {i:03d}"
 
 
-@pytest.mark.parametrize("already_started", [True], ids=["started"])
+@pytest.mark.parametrize("already_started", [True, False], ids=["started", "first-save"])
 def test_twenty_saves_at_the_same_version_one_wins_the_rest_are_told(app, book, server,
                                                                       already_started):
     """Twenty windows save one section at once, from a checklist already started or from a

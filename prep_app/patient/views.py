@@ -203,7 +203,7 @@ def _save(form, items: list[ChecklistItem], section: str) -> str:
         submission = submissions.submission_to_save(g.appointment, form.expected_version())
         submissions.save_section(submission, section, values, None)
         db.session.commit()
-    except (submissions.StaleSave, StaleDataError):
+    except (submissions.StaleSave, StaleDataError, IntegrityError):
         db.session.rollback()
         return CONFLICT
     if any(form[i.key].errors for i in items):
