@@ -25,9 +25,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import timeline
 from ..database import writes_on_get
 from ..extensions import db
-from ..models import ChecklistItem, ItemKind, SubmissionStatus
+from ..models import ItemKind, SubmissionStatus
 from ..readiness import is_shown
 from ..services import checklists, links, settings, submissions
+from ..services.checklists import FrozenItem
 from . import forms
 
 bp = Blueprint("patient", __name__)
@@ -108,16 +109,12 @@ def verify():
     return render_template("patient/verify.html", form=form, paused=False), status
 
 
-def _sections(version) -> list[dict]:
-    present = {item.section for item in version.items}
-    return [s for s in version.sections if s["key"] in present]
-
-
 def _context():
     """What every checklist page shows: the appointment, the version, answers so far."""
     appointment = g.appointment
     submission = appointment.submission
-    version = submission.checklist_version if submission else checklists.current_version()
+    version = checklists.frozen(submission.checklist_version_id if submission
+                                else checklists.current_version_id())
     answers = submissions.answers_of(submission)
     return appointment, submission, version, answers
 
@@ -129,7 +126,7 @@ def _is_open() -> bool:
 @bp.get("/checklist/")
 def start():
     appointment, submission, version, answers = _context()
-    sections = _sections(version)
+    sections = list(version.sections)
     return render_template(
         "patient/start.html", appointment=appointment, submission=submission,
         sections=sections, next_section=_first_unfinished(version, sections, answers),
@@ -138,7 +135,7 @@ def start():
 
 def _first_unfinished(version, sections, answers) -> str | None:
     """The first section never saved, or with a required answer still missing."""
-    rules = {r.key: r for r in checklists.rules(version.items)}
+    rules = version.rules
     for section in sections:
         items = checklists.section_items(version, section["key"])
         if not any(item.key in answers for item in items):
@@ -150,14 +147,14 @@ def _first_unfinished(version, sections, answers) -> str | None:
     return None
 
 
-def _is_answered(item: ChecklistItem, value: str) -> bool:
+def _is_answered(item: FrozenItem, value: str) -> bool:
     return value == "yes" if item.kind == ItemKind.CONFIRM else bool(value.strip())
 
 
 @bp.route("/checklist/step/<section>", methods=["GET", "POST"])
 def step(section: str):
     appointment, submission, version, answers = _context()
-    sections = _sections(version)
+    sections = list(version.sections)
     keys = [s["key"] for s in sections]
     if section not in keys:
         abort(404)
@@ -190,7 +187,7 @@ def step(section: str):
         previous=keys[index - 1] if index else None), status
 
 
-def _save(form, items: list[ChecklistItem], section: str) -> str:
+def _save(form, items: list[FrozenItem], section: str) -> str:
     """Save the valid answers of a section, even when others need fixing."""
     form.validate()
     if "csrf_token" in form.errors:
@@ -211,7 +208,7 @@ def _save(form, items: list[ChecklistItem], section: str) -> str:
     return SAVED
 
 
-def _require_answers(form, items: list[ChecklistItem], values: dict[str, str]) -> None:
+def _require_answers(form, items: list[FrozenItem], values: dict[str, str]) -> None:
     answers = {**submissions.answers_of(g.appointment.submission), **values}
     rules = {r.key: r for r in checklists.rules(items)}
     for item in items:
@@ -252,10 +249,10 @@ def review():
         form.attested_name.data = submission.attested_name or ""
     form.version.data = str(submission.version)
     form.submit_key.data = submissions.new_submit_key()
-    rules = {r.key: r for r in checklists.rules(version.items)}
+    rules = version.rules
     shown = [i for i in version.items if is_shown(rules[i.key], answers)]
     return render_template(
-        "patient/review.html", form=form, sections=_sections(version), items=shown,
+        "patient/review.html", form=form, sections=list(version.sections), items=shown,
         answers=answers, missing=submissions.missing_required(submission),
         conflict=outcome == CONFLICT, submission=submission, is_open=is_open,
     ), {CONFLICT: 409, INVALID: 422}.get(outcome, 200)

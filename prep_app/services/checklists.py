@@ -1,7 +1,15 @@
-"""Checklists as data: installing the default, finding the current version, its rules."""
+"""Checklists as data: installing the default, finding the current version, its rules.
+
+A published version never changes (a change publishes a new version), so each process keeps a
+frozen copy of every version it has read: the patient's pages then need no query for items.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
+from flask import current_app
 from sqlalchemy import select
 
 from .. import default_checklist
@@ -34,6 +42,70 @@ def install_default() -> tuple[ChecklistVersion, bool]:
     return version, True
 
 
+@dataclass(frozen=True)
+class FrozenItem:
+    """A checklist item as plain data (the same attribute names as ChecklistItem)."""
+
+    id: int
+    key: str
+    section: str
+    position: int
+    label: str
+    help_text: str
+    kind: ItemKind
+    options: tuple | None
+    is_required: bool
+    is_blocking: bool
+    flag_rule: FlagRule
+    show_if: dict | None
+    staff_label: str
+
+
+@dataclass(frozen=True)
+class FrozenVersion:
+    id: int
+    number: int
+    sections: tuple[dict, ...]  # only the sections that have items, in order
+    items: tuple[FrozenItem, ...]
+
+    @cached_property
+    def rules(self) -> dict[str, ItemRule]:
+        return {rule.key: rule for rule in rules(self.items)}
+
+    @cached_property
+    def key_by_id(self) -> dict[int, str]:
+        return {item.id: item.key for item in self.items}
+
+
+def frozen(version_id: int) -> FrozenVersion:
+    """The version as plain data, read once per process (per app, so tests stay apart)."""
+    cache = current_app.extensions.setdefault("prep_checklist_versions", {})
+    if version_id not in cache:
+        version = db.session.get(ChecklistVersion, version_id)
+        if version is None:
+            raise LookupError(f"checklist version {version_id} does not exist")
+        items = tuple(FrozenItem(
+            id=i.id, key=i.key, section=i.section, position=i.position, label=i.label,
+            help_text=i.help_text or "", kind=ItemKind(i.kind),
+            options=tuple(tuple(o) for o in i.options) if i.options else None,
+            is_required=i.is_required, is_blocking=i.is_blocking, flag_rule=FlagRule(i.flag_rule),
+            show_if=dict(i.show_if) if i.show_if else None, staff_label=i.staff_label or "",
+        ) for i in version.items)
+        present = {item.section for item in items}
+        sections = tuple(dict(s) for s in version.sections if s["key"] in present)
+        cache[version_id] = FrozenVersion(version.id, version.number, sections, items)
+    return cache[version_id]
+
+
+def current_version_id() -> int:
+    version_id = db.session.scalar(
+        select(ChecklistVersion.id).where(ChecklistVersion.is_current.is_(True))
+        .order_by(ChecklistVersion.id.desc()).limit(1))
+    if version_id is None:
+        raise LookupError("No checklist is installed: run `flask checklist install`.")
+    return version_id
+
+
 def current_version() -> ChecklistVersion:
     version = db.session.scalar(
         select(ChecklistVersion).where(ChecklistVersion.is_current.is_(True))
@@ -43,11 +115,11 @@ def current_version() -> ChecklistVersion:
     return version
 
 
-def rules(items: list[ChecklistItem]) -> list[ItemRule]:
+def rules(items) -> list[ItemRule]:
     return [ItemRule(key=i.key, kind=str(i.kind), staff_label=i.staff_label,
                      is_blocking=i.is_blocking, flag_rule=str(i.flag_rule), show_if=i.show_if)
             for i in items]
 
 
-def section_items(version: ChecklistVersion, section: str) -> list[ChecklistItem]:
+def section_items(version, section: str) -> list:
     return [i for i in version.items if i.section == section]

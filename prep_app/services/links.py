@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Appointment, PatientLink, utcnow
@@ -65,11 +66,14 @@ def find_usable(token: str | None = None, link_id: int | None = None) -> Patient
     if token is not None:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        link = db.session.scalar(select(PatientLink).filter_by(token_hash=hash_token(token)))
+        where = PatientLink.token_hash == hash_token(token)
     elif link_id is not None:
-        link = db.session.get(PatientLink, link_id)
+        where = PatientLink.id == link_id
     else:
         return None
+    # One query brings the appointment and its submission along: every patient page needs them.
+    link = db.session.scalar(select(PatientLink).where(where).options(
+        joinedload(PatientLink.appointment).joinedload(Appointment.submission)))
     if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
         return None
     if link.appointment.is_cancelled:

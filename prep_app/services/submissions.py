@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..models import (
@@ -42,7 +42,8 @@ def get_or_start(appointment: Appointment) -> Submission:
     """The appointment's submission, started on the current checklist version if none yet."""
     if appointment.submission is None:
         appointment.submission = Submission(
-            checklist_version=checklists.current_version(), status=SubmissionStatus.IN_PROGRESS)
+            checklist_version_id=checklists.current_version_id(),
+            status=SubmissionStatus.IN_PROGRESS)
         db.session.flush()
     return appointment.submission
 
@@ -68,9 +69,19 @@ def page_version(submission: Submission | None) -> int:
 
 
 def answers_of(submission: Submission | None) -> dict[str, str]:
+    """{item key: answer} in one query (or none, when the answers are already loaded)."""
     if submission is None:
         return {}
-    return {answer.item.key: answer.value for answer in submission.answers}
+    key_by_id = checklists.frozen(submission.checklist_version_id).key_by_id
+    if "answers" in inspect(submission).unloaded:
+        rows = db.session.execute(select(Answer.item_id, Answer.value)
+                                  .where(Answer.submission_id == submission.id))
+        return {key_by_id[item_id]: value for item_id, value in rows}
+    return {key_by_id[answer.item_id]: answer.value for answer in submission.answers}
+
+
+def version_of(submission: Submission) -> checklists.FrozenVersion:
+    return checklists.frozen(submission.checklist_version_id)
 
 
 def answers_hash(answers: Mapping[str, str]) -> str:
@@ -94,15 +105,16 @@ def save_section(submission: Submission, section: str, values: Mapping[str, str]
                  expected_version: int | None) -> None:
     """Store the answers of one section. A save after submitting reopens the submission."""
     check_version(submission, expected_version)
-    by_key = {a.item.key: a for a in submission.answers}
+    version = version_of(submission)
+    by_key = {version.key_by_id[a.item_id]: a for a in submission.answers}
     now = utcnow()
-    for item in checklists.section_items(submission.checklist_version, section):
+    for item in checklists.section_items(version, section):
         if item.key not in values:
             continue
         value = values[item.key]
         answer = by_key.get(item.key)
         if answer is None:
-            submission.answers.append(Answer(item=item, value=value, updated_at=now))
+            submission.answers.append(Answer(item_id=item.id, value=value, updated_at=now))
         elif answer.value != value:
             answer.value, answer.updated_at = value, now
     if submission.status == SubmissionStatus.SUBMITTED and _differs_from_submitted(submission):
@@ -122,15 +134,16 @@ def _differs_from_submitted(submission: Submission) -> bool:
 def current_answers(submission: Submission) -> dict[str, str]:
     """The answers that apply: hidden follow-up items (show_if not met) are left out."""
     answers = answers_of(submission)
-    rules = checklists.rules(submission.checklist_version.items)
+    rules = version_of(submission).rules.values()
     return {r.key: answers[r.key] for r in rules if r.key in answers and is_shown(r, answers)}
 
 
 def missing_required(submission: Submission) -> list:
     answers = answers_of(submission)
-    rules = {r.key: r for r in checklists.rules(submission.checklist_version.items)}
+    version = version_of(submission)
+    rules = version.rules
     missing = []
-    for item in submission.checklist_version.items:
+    for item in version.items:
         value = (answers.get(item.key) or "").strip()
         if item.is_required and is_shown(rules[item.key], answers):
             if not value or (str(item.kind) == "confirm" and value != "yes"):
