@@ -1,0 +1,16 @@
+"""Staff passwords are hashed with argon2id at OWASP's recommended cost (and cheap only in tests)."""
+
+from argon2 import extract_parameters
+from argon2.low_level import Type
+
+from prep_app.services import staff
+
+
+def test_production_hashes_are_argon2id_at_owasps_recommended_cost(app):
+    app.config["PASSWORD_HASH_COST"] = "normal"
+    with app.app_context():
+        digest = staff.hash_password("a calm and careful clinic day")
+    params = extract_parameters(digest)
+    assert digest.startswith("$argon2id$")
+    assert (params.type, params.memory_cost, params.time_cost, params.parallelism) == (
+        Type.ID, 19456, 2, 1)
