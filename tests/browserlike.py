@@ -1,5 +1,6 @@
 """A test client that submits forms the way a browser does: it reads the page first and sends
-its hidden fields (CSRF token, version, one-time submit key) along with what the person typed."""
+its hidden fields (CSRF token, version, one-time submit key) along with what the person typed;
+and the page's tags, for tests that look at one element."""
 
 from __future__ import annotations
 
@@ -32,6 +33,27 @@ def forms_of(html: str) -> list[dict]:
     parser = _Forms()
     parser.feed(html)
     return [f for f in parser.forms if f["method"].lower() == "post"]
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {k: v if v is not None else "" for k, v in attrs}))
+
+
+def tags(html: str) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def element(html: str, element_id: str) -> tuple[str, dict]:
+    found = [t for t in tags(html) if t[1].get("id") == element_id]
+    assert len(found) == 1, f"expected one element with id {element_id!r}, found {len(found)}"
+    return found[0]
 
 
 class BrowserClient(FlaskClient):

@@ -15,7 +15,7 @@ from prep_app.extensions import db
 from prep_app.services import submissions
 
 from .fixtures_staff import sign_in
-from .test_patient_journey import calm_answers, open_link, submit, walk
+from .patient_forms import calm_answers, open_link, submit, walk
 
 VISITORS = ("anonymous", "patient", "front_desk", "clinician", "admin")
 

@@ -20,7 +20,7 @@ from prep_app import default_checklist
 from prep_app.extensions import db
 from prep_app.models import Appointment, PatientLink
 
-from .test_patient_journey import DOB, SECTIONS, open_link
+from .patient_forms import DOB, SECTIONS, appointment_day, calm_answers, patient_browser, walk
 
 FUZZ = fuzz_settings(
     max_examples=40, deadline=None, database=None,
@@ -97,20 +97,6 @@ def assert_no_nul_stored(app) -> None:
                 walk(tuple(row))
 
 
-def session_day(app, appointment_id: int) -> str:
-    from prep_app.services import settings
-
-    with app.app_context():
-        starts = db.session.get(Appointment, appointment_id).starts_at
-        return settings.to_local(starts).date().isoformat()
-
-
-def fresh_patient(app, token: str):
-    client = app.test_client()
-    assert open_link(client, token).status_code == 302
-    return client
-
-
 def unpause(app, appointment_id: int) -> None:
     with app.app_context():
         for link in db.session.scalars(select(PatientLink).filter_by(
@@ -144,12 +130,12 @@ ITEMS_BY_SECTION = {section: [item for item in default_checklist.ITEMS
 
 def test_fuzz_every_section_form(app, book):
     appointment_id, token = book()
-    day = session_day(app, appointment_id)
+    day = appointment_day(app, appointment_id).isoformat()
 
     @FUZZ
     @given(data=st.data(), section=st.sampled_from(SECTIONS))
     def check(data, section):
-        client = fresh_patient(app, token)
+        client = patient_browser(app, token)
         back = data.draw(st.sampled_from(["", "?back=review", "?back=" + quote("\x00x")]))
         url = f"/checklist/step/{section}{back}"
         hidden = client.hidden(url)
@@ -165,9 +151,8 @@ def test_fuzz_every_section_form(app, book):
 
 def test_fuzz_review_and_submit_form(app, book):
     appointment_id, token = book()
-    day = session_day(app, appointment_id)
-    client = fresh_patient(app, token)
-    from .test_patient_journey import calm_answers, walk
+    day = appointment_day(app, appointment_id).isoformat()
+    client = patient_browser(app, token)
 
     client.appointment_id = appointment_id
     answers = calm_answers(client)
@@ -177,7 +162,7 @@ def test_fuzz_review_and_submit_form(app, book):
     @FUZZ
     @given(data=st.data())
     def check(data):
-        browser = fresh_patient(app, token)
+        browser = patient_browser(app, token)
         hidden = browser.hidden("/checklist/review")
         fields = {"attested_name": st.sampled_from(["Ada Lovelace", "Ada\x00Lovelace", "  "])}
         response = browser.post("/checklist/review", data=form_data(data.draw, hidden, fields,
@@ -215,14 +200,13 @@ NUL_ANSWERS = {"confirm": "y\x00", "yes_no": "yes\x00", "choice": "returns\x00",
 def test_nul_characters_sent_in_every_field_are_never_stored(app, book):
     """The same, without chance: a NUL in every field of every form at once."""
     appointment_id, token = book()
-    day = session_day(app, appointment_id)
-    client = fresh_patient(app, token)
+    day = appointment_day(app, appointment_id).isoformat()
+    client = patient_browser(app, token)
     for section in SECTIONS:
         data = {item["key"]: NUL_ANSWERS[item["kind"]].replace("{day}", day)
                 for item in ITEMS_BY_SECTION[section]}
         response = client.submit(f"/checklist/step/{section}", {**data, "action": "later"})
         assert response.status_code in (302, 422)
-    from .test_patient_journey import calm_answers, walk
 
     client.appointment_id = appointment_id
     answers = calm_answers(client)

@@ -11,8 +11,6 @@ import json
 import logging
 import re
 from datetime import date, timedelta
-from html.parser import HTMLParser
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -23,80 +21,19 @@ from prep_app.readiness import Status
 from prep_app.services import appointments as appointment_service
 from prep_app.services import settings, status, submissions
 
-SECTIONS = ["prepare", "bring", "ride", "dayof", "questions"]
-DOB = "1990-01-31"  # the `book` fixture's default patient
-
-
-# --- what a patient types -------------------------------------------------------------------
-
-def session_day(client) -> date:
-    """The clinic-local day of the `book` fixture's default session (two days ahead, 14:00)."""
-    with client.application.app_context():
-        return settings.today() + timedelta(days=2)
-
-
-def calm_answers(client, **changes) -> dict[str, dict[str, str]]:
-    """Answers a well-prepared patient gives, section by section (``section__key`` changes)."""
-    day = session_day(client).isoformat()
-    answers = {
-        "prepare": {"support_habits": "y", "intention": "Rest and listen"},
-        "bring": {"headphones": "y", "clothes": "y", "photo_id": "y", "arrive_early": "y"},
-        "ride": {"driver_name": "Charles Babbage", "driver_phone": "(435) 555-0142",
-                 "driver_relationship": "Friend", "driver_plan": "waits", "no_driving": "y"},
-        "dayof": {"last_solid_food": f"{day}T07:30", "last_clear_liquid": f"{day}T11:30",
-                  "alcohol_cannabis": "no", "medications": "no", "new_illness": "no",
-                  "pregnancy": "no", "blood_pressure": "no"},
-        "questions": {"questions": ""},
-    }
-    for name, value in changes.items():
-        section, key = name.split("__")
-        if value is None:
-            answers[section].pop(key, None)
-        else:
-            answers[section][key] = value
-    return answers
-
-
-def save(client, section: str, data: dict, action: str = "continue", back: bool = False):
-    url = f"/checklist/step/{section}" + ("?back=review" if back else "")
-    return client.submit(url, {**data, "action": action})
-
-
-def walk(client, answers: dict[str, dict[str, str]]) -> None:
-    """Save and continue through every section, as a patient does."""
-    for section in SECTIONS:
-        response = save(client, section, answers[section])
-        assert response.status_code == 302, (section, response.text)
-
-
-def submit(client, name: str = "Ada Lovelace"):
-    return client.submit("/checklist/review", {"attested_name": name})
-
-
-def open_link(client, token: str, dob: str = DOB):
-    """A patient opens their link in a browser and confirms their date of birth."""
-    assert client.get(f"/p/{token}").status_code == 302
-    return client.submit("/checklist/verify", {"date_of_birth": dob})
-
+from .browserlike import element, tags
+from .patient_forms import (
+    SECTIONS,
+    calm_answers,
+    open_link,
+    save,
+    session_day,
+    stored,
+    submit,
+    walk,
+)
 
 # --- what is stored ---------------------------------------------------------------------------
-
-def stored(client) -> SimpleNamespace:
-    """The appointment's submission as the database holds it (plain values)."""
-    with client.application.app_context():
-        appointment = db.session.get(Appointment, client.appointment_id)
-        sub = appointment.submission
-        if sub is None:
-            return SimpleNamespace(status=None, answers={}, revision=0, revisions=[],
-                                   attested_name=None)
-        return SimpleNamespace(
-            status=sub.status, answers=submissions.answers_of(sub), revision=sub.revision,
-            attested_name=sub.attested_name, answers_hash=sub.answers_hash,
-            revisions=[SimpleNamespace(number=r.number, answers=dict(r.answers),
-                                       answers_hash=r.answers_hash,
-                                       attested_name=r.attested_name)
-                       for r in sub.revisions])
-
 
 def readiness(client):
     with client.application.test_request_context():
@@ -126,27 +63,6 @@ def move_session(client, **delta) -> None:
 
 
 # --- reading the page -----------------------------------------------------------------------
-
-class _Tags(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, {k: v if v is not None else "" for k, v in attrs}))
-
-
-def tags(html: str) -> list[tuple[str, dict]]:
-    parser = _Tags()
-    parser.feed(html)
-    return parser.tags
-
-
-def element(html: str, element_id: str) -> tuple[str, dict]:
-    found = [t for t in tags(html) if t[1].get("id") == element_id]
-    assert len(found) == 1, f"expected one element with id {element_id!r}, found {len(found)}"
-    return found[0]
-
 
 def text_of(html: str) -> str:
     """The words a person reads (tags dropped, spaces collapsed)."""
@@ -323,9 +239,9 @@ ALARMING = ("flag", "warning", "danger", "unsafe", "risk", "cancel", "not allowe
 
 def test_answers_that_matter_do_not_scold_the_patient_but_flag_it_for_the_team(patient):
     day = session_day(patient).isoformat()
-    answers = calm_answers(patient, dayof__last_solid_food=f"{day}T12:00",
-                           dayof__alcohol_cannabis="yes", dayof__medications="yes",
-                           dayof__medications_detail="Lamotrigine 100 mg each morning")
+    answers = calm_answers(patient, last_solid_food=f"{day}T12:00",
+                           alcohol_cannabis="yes", medications="yes",
+                           medications_detail="Lamotrigine 100 mg each morning")
     walk(patient, answers)
     saved = stored(patient).answers
     assert saved["last_solid_food"] == f"{day}T12:00"
@@ -517,7 +433,7 @@ def test_after_submitting_the_patient_sees_their_timeline_in_the_clinics_time(cl
         db.session.commit()
     client.appointment_id, token = book(hour=14)
     open_link(client, token)
-    walk(client, calm_answers(client, dayof__last_solid_food=f"{session_day(client)}T09:00"))
+    walk(client, calm_answers(client, last_solid_food=f"{session_day(client)}T09:00"))
     submit(client)
 
     page = client.get("/checklist/done")
@@ -631,9 +547,9 @@ def test_no_patient_details_reach_the_logs(client, book, caplog, monkeypatch):
     assert client.submit("/checklist/verify", {"date_of_birth": "1961-07-18"}).status_code == 422
     open_link(client, token, dob="1961-07-19")
     answers = calm_answers(
-        client, prepare__intention=CANARIES["intention"], ride__driver_name=CANARIES["driver"],
-        ride__driver_phone=CANARIES["phone"], dayof__medications="yes",
-        dayof__medications_detail=CANARIES["medicine"], questions__questions=CANARIES["question"])
+        client, intention=CANARIES["intention"], driver_name=CANARIES["driver"],
+        driver_phone=CANARIES["phone"], medications="yes",
+        medications_detail=CANARIES["medicine"], questions=CANARIES["question"])
     save(client, "ride", {**answers["ride"], "driver_phone": CANARIES["phone"] + "99"})
     walk(client, answers)
     stale = client.hidden("/checklist/step/ride")

@@ -17,7 +17,8 @@ from prep_app.models import Appointment, AuditEvent, PatientLink, utcnow
 from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings
 
-from .test_patient_journey import DOB, calm_answers, element, open_link, save, stored
+from .browserlike import element
+from .patient_forms import DOB, calm_answers, open_link, save, stored
 
 CLINIC_PHONE = "(435) 555-0100"  # the default setting
 

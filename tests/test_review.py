@@ -30,58 +30,33 @@ from prep_app.services import reviews, status
 from prep_app.services import settings as clinic_settings
 
 from .browserlike import forms_of
+from .patient_forms import (
+    SECTION_OF,
+    appointment_day,
+    calm_answers_on,
+    patient_browser,
+    submit,
+    walk,
+)
 
 # The patient's section forms (not this area's code) still pass choices as tuples, which
 # WTForms 3.3 deprecates; the clinician's own form does not.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Passing SelectField choices as tuples:DeprecationWarning")
 
-SECTION_OF = {item["key"]: item["section"] for item in default_checklist.ITEMS}
+# The driver these tests look for on the clinician's pages.
+DRIVER = {"driver_name": "Grace Hopper", "driver_phone": "(435) 555-0123"}
 
 
 # --- people doing things through the real pages ---------------------------------------------
 
-def open_link(app, token: str, dob: str = "1990-01-31"):
-    """A patient's phone: opens the link and confirms the date of birth."""
-    client = app.test_client()
-    client.get(f"/p/{token}")
-    response = client.submit("/checklist/verify", {"date_of_birth": dob})
-    assert response.status_code == 302, response.text
-    return client
-
-
-def session_day(app, appointment_id: int):
-    with app.app_context():
-        starts_at = db.session.get(Appointment, appointment_id).starts_at
-        return clinic_settings.to_local(starts_at).date()
-
-
 def answers(app, appointment_id: int, **changes: str) -> dict[str, dict[str, str]]:
     """A complete, unflagged checklist as a patient types it, with ``changes`` applied."""
-    day = session_day(app, appointment_id)
-    sections = {
-        "prepare": {"support_habits": "y"},
-        "bring": {"headphones": "y", "clothes": "y", "photo_id": "y", "arrive_early": "y"},
-        "ride": {"driver_name": "Grace Hopper", "driver_phone": "(435) 555-0123",
-                 "driver_relationship": "Friend", "driver_plan": "waits", "no_driving": "y"},
-        "dayof": {"last_solid_food": f"{day}T06:00", "last_clear_liquid": f"{day}T11:00",
-                  "alcohol_cannabis": "no", "medications": "no", "new_illness": "no",
-                  "pregnancy": "no", "blood_pressure": "no"},
-        "questions": {"questions": ""},
-    }
-    for key, value in changes.items():
-        sections[SECTION_OF[key]][key] = value
-    return sections
-
-
-def fill_in(client, sections: dict[str, dict[str, str]]) -> None:
-    for section, data in sections.items():
-        response = client.submit(f"/checklist/step/{section}", {**data, "action": "continue"})
-        assert response.status_code == 302, response.text
+    return calm_answers_on(appointment_day(app, appointment_id), **{**DRIVER, **changes})
 
 
 def send(client, name: str = "Ada Lovelace") -> None:
-    response = client.submit("/checklist/review", {"attested_name": name})
+    response = submit(client, name)
     assert response.status_code == 302, response.text
     assert response.headers["Location"].endswith("/checklist/done")
 
@@ -89,15 +64,15 @@ def send(client, name: str = "Ada Lovelace") -> None:
 def patient_submits(app, book, name="Ada Lovelace", days=2, hour=14, **changes):
     """Book a session; the patient fills in and submits the checklist. Returns (id, client)."""
     appointment_id, token = book(name=name, days=days, hour=hour)
-    phone = open_link(app, token)
-    fill_in(phone, answers(app, appointment_id, **changes))
+    phone = patient_browser(app, token)
+    walk(phone, answers(app, appointment_id, **changes))
     send(phone, name)
     return appointment_id, phone
 
 
 def patient_changes(app, phone, appointment_id, resubmit=True, **changes) -> None:
     full = answers(app, appointment_id, **changes)
-    fill_in(phone, {SECTION_OF[key]: full[SECTION_OF[key]] for key in changes})
+    walk(phone, {SECTION_OF[key]: full[SECTION_OF[key]] for key in changes})
     if resubmit:
         send(phone)
 
@@ -213,7 +188,7 @@ def test_queue_holds_submitted_checklists_from_the_clinics_today_on(app, book, c
     yesterday, _ = patient_submits(app, book, name="Yuri Yesterday")
     cancelled, _ = patient_submits(app, book, name="Cal Cancelled")
     started_id, token = book(name="Stan Started")
-    fill_in(open_link(app, token), {"prepare": {"support_habits": "y"}})  # saved, not sent
+    walk(patient_browser(app, token), {"prepare": {"support_habits": "y"}})  # saved, not sent
     with app.app_context():
         start_of_today, _ = status.day_bounds(clinic_settings.today())
         db.session.get(Appointment, earlier_today).starts_at = start_of_today + timedelta(
@@ -305,7 +280,7 @@ def test_viewing_a_submission_writes_an_audit_row(app, book, clinician):
 
 def test_unknown_or_unsubmitted_appointment_is_not_found(app, book, clinician):
     started_id, token = book()
-    fill_in(open_link(app, token), {"prepare": {"support_habits": "y"}})
+    walk(patient_browser(app, token), {"prepare": {"support_habits": "y"}})
     assert clinician.get(f"/review/{started_id}").status_code == 404
     assert clinician.get("/review/999999").status_code == 404
 

@@ -17,9 +17,9 @@ from prep_app.extensions import db
 from prep_app.models import Appointment, SubmissionStatus
 from prep_app.services import settings
 
-from ..test_patient_journey import calm_answers, walk
-from ..test_patient_journey import open_link as open_link_by_client
-from ..test_patient_journey import submit as submit_by_client
+from ..patient_forms import calm_answers, walk
+from ..patient_forms import open_link as open_link_by_client
+from ..patient_forms import submit as submit_by_client
 from .helpers import assert_focus_visible, tab_to
 from .patient_steps import (
     DONE,
@@ -137,8 +137,8 @@ def test_clinician_returns_a_checklist_the_patient_fixes_it_and_it_is_cleared(
     appointment_id, token = book(days=2)
     day = date.fromisoformat(session_day(app, days=2))
     open_link_by_client(client, token)
-    walk(client, calm_answers(client, dayof__medications="yes",
-                              dayof__medications_detail="Something for sleep"))
+    walk(client, calm_answers(client, medications="yes",
+                              medications_detail="Something for sleep"))
     assert submit_by_client(client).status_code == 302
     make_staff("clinician", CLINICIAN_EMAIL, "Grace Hopper")
     clinician = open_context("desktop").new_page()
