@@ -31,7 +31,7 @@ from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings
 
 from .conftest import base_config, dispose
-from .test_status_overview import submit_ready
+from .saved_answers import submit_ready
 
 TABLES = (Patient, Appointment, PatientLink, AuditEvent, ChecklistVersion, ChecklistItem,
           User)

@@ -16,7 +16,7 @@ from prep_app.extensions import db
 from prep_app.models import ClinicSettings
 from prep_app.timeline import prep_timeline
 
-from .test_status_overview import submit_ready
+from .saved_answers import submit_ready
 
 DENVER = ZoneInfo("America/Denver")
 
