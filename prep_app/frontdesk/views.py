@@ -203,15 +203,17 @@ def answers(appointment_id: int):
                            sections=sections, answers=row.answers, flagged=flagged)
 
 
-def _act(appointment_id: int, form_class, action, success: str):
+def _act(appointment_id: int, form_class, action, success: str = "", then=None):
     """Validate the form, run ``action(appointment, form)`` (service calls), commit once and go
-    back to the appointment's page. A refusal shows next to the form, with nothing written."""
+    back to the appointment's page, saying ``success``; or, with ``then``, answer
+    ``then(appointment, what action returned)``. A refusal shows next to the form, with nothing
+    written."""
     appointment = _load(appointment_id)
     form = form_class()
     if not form.validate_on_submit():
         return _page(appointment, 400, bound=form)
     try:
-        action(appointment, form)
+        result = action(appointment, form)
         db.session.commit()
     except AppointmentError as error:
         db.session.rollback()
@@ -221,6 +223,8 @@ def _act(appointment_id: int, form_class, action, success: str):
         # this request is written, and the person sees the appointment as it is now.
         db.session.rollback()
         return _page(_load(appointment_id), 409, bound=form, problem=CHANGED_MEANWHILE)
+    if then is not None:
+        return then(appointment, result)
     flash(success, "success")
     return redirect(url_for("frontdesk.appointment", appointment_id=appointment_id))
 
@@ -260,6 +264,12 @@ def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
     links.revoke_all(appointment, actor=_actor())
 
 
+def _issue(appointment: Appointment, form: forms.ActionForm) -> str:
+    if appointment.is_cancelled:
+        raise AppointmentError("This appointment is cancelled.")
+    return links.issue(appointment, actor=_actor())
+
+
 @bp.post("/a/<int:appointment_id>/contact")
 def edit_contact(appointment_id: int):
     return _act(appointment_id, forms.ContactForm, _change_contact, "Contact details saved.")
@@ -289,19 +299,7 @@ def revoke_link(appointment_id: int):
 @bp.post("/a/<int:appointment_id>/link")
 def issue_link(appointment_id: int):
     """Issue a new link (any older one stops working) and show it once, in this response."""
-    appointment = _load(appointment_id)
-    form = forms.ActionForm()
-    if not form.validate_on_submit():
-        return _page(appointment, 400, problem=STALE_PAGE)
-    if appointment.is_cancelled:
-        return _page(appointment, 400, problem="This appointment is cancelled.")
-    try:
-        token = links.issue(appointment, actor=_actor())
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        return _page(_load(appointment_id), 409, problem=CHANGED_MEANWHILE)
-    return _link_page(appointment, token)
+    return _act(appointment_id, forms.ActionForm, _issue, then=_link_page)
 
 
 def _link_page(appointment: Appointment, token: str):
