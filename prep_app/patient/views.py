@@ -120,7 +120,7 @@ def _context():
 
 
 def _is_open() -> bool:
-    return submissions.is_open_for_changes(g.appointment.submission, g.appointment)
+    return submissions.is_open_for_changes(g.appointment)
 
 
 @bp.get("/checklist/")

@@ -95,7 +95,7 @@ def check_version(submission: Submission, expected_version: int | None) -> None:
         raise StaleSave()
 
 
-def is_open_for_changes(submission: Submission | None, appointment: Appointment) -> bool:
+def is_open_for_changes(appointment: Appointment) -> bool:
     """Patients may change answers until the session starts (and not once checked in)."""
     return (not appointment.is_cancelled and appointment.checked_in_at is None
             and appointment.starts_at > utcnow())
