@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -281,6 +281,3 @@ def patient(client, book):
     client.token = token
     return client
 
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Staff passwords are hashed with argon2id at OWASP's recommended cost (and cheap only in tests)."""
+"""Staff passwords: argon2id at OWASP's recommended cost (cheap only in the tests)."""
 
 from argon2 import extract_parameters
 from argon2.low_level import Type
