@@ -154,54 +154,50 @@ def machine() -> dict[str, str]:
 
 
 FINDINGS = """\
-## What the profiles show
+## What the profiles show, what was fixed, before and after
 
-Written by hand on 2026-11-24 from the profiles at the end of this page and from in-process
-probes (CPU time of 200 requests through Flask's test client, same database); the numbers in
-the table above are refreshed by every run, this section is not.
+Written by hand on 2026-11-24 from pyinstrument profiles and in-process probes (CPU time of
+200 requests through Flask's test client, same database); the table above is refreshed by every
+run, this section is not. "Before" is the first full run (commit 013ee7a), "after" the run at
+commit 737f31c, both on this machine.
 
-**The patient's pages (target missed: a few percent of the reference, not 40%).** The workers
-spend 3 to 6 ms of CPU on `/checklist/` (more when the machine is busy) against about 0.2 ms for
-the bare route, so the gap is the page's own work, not noise on a shared machine. In process,
-`/checklist/` costs about 3.3 ms and runs 13 queries (14 statements with BEGIN):
-- Half the time is SQLAlchemy loading one relationship at a time: the link, its appointment,
-  the clinic settings, the submission, its checklist version, the answers, and then one query
-  per answer: `submissions.answers_of()` reads `answer.item.key` for every answer before the
-  version's items are in the session (an N+1: 7 of the 13 queries on a half-filled checklist,
-  up to 21 on a full one). Tried in process, replacing it with one joined query,
-  `select(ChecklistItem.key, Answer.value).join(ChecklistItem, Answer.item_id ==
-  ChecklistItem.id).where(Answer.submission_id == submission.id)`, takes `/checklist/` from 14 to
-  8 statements and from 3.3 to 2.3 ms.
-- Next in line: the checklist version and its items are frozen once published, yet every page
-  loads and builds them again (`_sections()` and the item list are a quarter of what remains):
-  a per-process cache keyed by version id would save two queries and about 20 ORM objects per
-  page; `links.find_usable(link_id=...)` could load the link with its appointment and
-  submission in one query (`joinedload`); rendering (Jinja, Babel date formatting, the CSRF
-  token's signature) is about a third.
-- Even with all of that, a page built from the ORM, Jinja and Babel costs several times a bare
-  route: 40% of the reference means about 0.5 ms per page in all. The fixes above could perhaps
-  double the patient pages' rate; reaching 40% would need pages rendered without the ORM (or
-  cached), which this code base does not do.
+| page | before: requests/s (vs reference) | after | in process, before / after |
+|---|---:|---:|---:|
+| Patient `/checklist/` | 342 (8%) | 796 (18%) | 11 statements, 2.2 ms / 4 statements, 1.4 ms |
+| Patient section page | 248 (6%) | 327 (7%) | |
+| Patient section save (POST) | 118 (3%) | 263 (6%) | |
+| Peak memory per worker | 137 MiB | 92 MiB | |
+
+**The patient's pages (target of 40% missed; 18% and 7% after the fixes).** The first profile
+showed half the time in SQLAlchemy loading one relationship at a time: the link, then its
+appointment, the submission, the checklist version, the answers, and one query per answer for
+its item's key (an N+1). Fixed: `links.find_usable()` loads the link with its appointment and
+submission in one query (`joinedload`); published checklist versions are immutable, so each
+process keeps a frozen copy (`checklists.frozen()`) and the pages read no items at all;
+`submissions.answers_of()` reads `(item_id, value)` pairs in one query. A patient page now runs
+three queries (link with appointment and submission, clinic settings, answers). What remains is
+rendering: on a section page WTForms builds and renders each field's widget (about half the
+time), then Jinja with Flask-Babel's gettext per string and the CSRF token's signature. 40% of a
+bare route means about 0.5 ms per page in all, which a page rendered from forms and templates
+does not reach; the next steps would be a lighter field macro that writes the inputs directly
+and caching the clinic settings per process with a version check.
 
 **The board (target met: its cost does not grow with the table).** Every query the board runs
 is an index search (`EXPLAIN QUERY PLAN`: `ix_appointments_starts_at` for the day,
 `ix_patient_links_appointment_id`, `sqlite_autoindex_submissions_1`, `ix_answers_submission_id`,
 `ix_reviews_submission_id`, primary keys for patients and items), and all of them together take
 under 10 ms with 1,000,000 appointments; in process the page costs the same 35 ms of CPU with
-5,000 and with 1,000,000 rows. What the board does spend is per row, for 200 rows and a 150 KB
+5,000 and with 1,000,000 rows. What the board spends is per row, for 200 rows and a 150 KB
 page: about half in rendering (`pretty_phone` parses and formats each phone number with the
-phonenumbers library; `clinic_time` formats with Babel; `short_when` calls `settings.today()`
-for every row) and most of the rest in `status.overview()` building ORM objects and assessing
-readiness. Caching the formatted phone number (or storing it), computing today once per
-request and formatting times with one cached pattern would cut it noticeably.
+phonenumbers library; `clinic_time` formats with Babel) and most of the rest in
+`status.overview()` building ORM objects and assessing readiness. Left as is: a day has 5 to 40
+sessions, not 200.
 
-**Memory (target missed at the peak only).** A worker holds about 80 MiB after serving any page
-(the imports alone are about 73 MiB; Flask-Migrate and Alembic, needed only by the `flask db`
-commands, account for about 12 MiB of them). The peak of 137 MiB is a sign-in: argon2id in the
-RFC 9106 low-memory profile (`argon2.PasswordHasher()` defaults) allocates 64 MiB while it
-hashes, then gives it back. OWASP's recommended argon2id setting (19 MiB, 2 iterations,
-parallelism 1) would keep the peak near 100 MiB; importing Flask-Migrate only for the CLI would
-take it under.
+**Memory (target met after the fix).** A worker holds about 80 MiB after serving any page (the
+imports alone are about 73 MiB). The peak of 137 MiB was a sign-in: argon2id with the library's
+defaults allocates 64 MiB while it hashes. Fixed: OWASP's recommended argon2id cost (19 MiB,
+2 passes, 1 lane; `services/staff.py`, tested in `tests/test_password_hashing.py`); the peak is
+now 92 MiB.
 
 """
 
