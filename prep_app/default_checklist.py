@@ -12,7 +12,8 @@ SECTIONS = [
      "intro": "Ketamine tends to help most alongside the rest of your care. "
               "These are the habits that support it."},
     {"key": "bring", "title": "What to bring and wear",
-     "intro": "A few small things make the hour more comfortable."},
+     "intro": "A few small things make the hour more comfortable. Please tick each one. "
+              "If any of them is hard for you, tell us in the last step or give us a call."},
     {"key": "ride", "title": "Your ride home",
      "intro": "Ketamine keeps affecting you for some hours after the session, so someone must "
               "drive you home. We cannot start the session without a driver."},
@@ -79,13 +80,14 @@ ITEMS = [
     # day of
     {"key": "last_solid_food", "section": "dayof", "kind": "datetime", "flag_rule": "solid_fast",
      "label": "When will you last eat solid food before your session?",
-     "help_text": "Give a date and time. If you are filling this in on the day and have "
-                  "already eaten, give when you ate.",
+     "help_text": "Give the day and the time. If you are filling this in on the day and "
+                  "have already eaten, give when you ate. A best guess is fine.",
      "staff_label": "Last solid food"},
     {"key": "last_clear_liquid", "section": "dayof", "kind": "datetime",
      "flag_rule": "clear_fast",
      "label": "When will you last drink clear liquids?",
-     "help_text": "Clear liquids are water, clear juice, and black tea or coffee.",
+     "help_text": "Clear liquids are water, clear juice, and black tea or coffee (no milk). "
+                  "A best guess is fine.",
      "staff_label": "Last clear liquids"},
     {"key": "alcohol_cannabis", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "Will you have had any alcohol or cannabis in the 24 hours before your session?",
@@ -98,7 +100,8 @@ ITEMS = [
      "staff_label": "Takes a medication to discuss"},
     {"key": "medications_detail", "section": "dayof", "kind": "long_text",
      "show_if": {"item": "medications", "value": "yes"},
-     "label": "Which ones, and when do you usually take them?", "help_text": "",
+     "label": "Which ones, and when do you usually take them?",
+     "help_text": "Only needed if you answered yes to the question above.",
      "staff_label": "Medication details missing"},
     {"key": "new_illness", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "In the past week, have you had a fever, flu-like symptoms or another new "

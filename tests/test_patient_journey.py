@@ -438,7 +438,7 @@ def test_after_submitting_the_patient_sees_their_timeline_in_the_clinics_time(cl
 
     page = client.get("/checklist/done")
     assert page.status_code == 200
-    assert "Thank you. You are all set." in page.text
+    assert "Thank you. We have your answers." in page.text
     day = session_day(client)
     written = f"{day:%A} {day.day} {day:%B} {day.year}"
     words = text_of(page.text)

@@ -15,7 +15,7 @@ DOB = "1990-01-31"  # the `book` fixture's default patient
 NAME = "Ada Lovelace"
 VERIFY, INTRO, REVIEW = ("First, let's check this is you", "Getting ready for your session",
                          "Check your answers")
-DONE = "Thank you. You are all set."
+DONE = "Thank you. We have your answers."
 DRIVER = "Charles Babbage"
 
 
