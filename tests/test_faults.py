@@ -215,3 +215,38 @@ def test_connections_that_died_while_nobody_asked_are_replaced_unseen(app, patie
     outage.up()
     response = patient.get("/checklist/")
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="a database server that stops and starts again is "
+                    "PostgreSQL's case: the PostgreSQL run of the suite (CI) runs this test")
+def test_under_gunicorn_the_database_stops_mid_run_and_the_app_carries_on(app, book, outage,
+                                                                           tmp_path):
+    from .gunicorn_server import Gunicorn, HttpBrowser, open_link
+
+    appointment_id, token = book()
+    env = {"PREP_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "PASSWORD_HASH_COST": "test"}
+    with Gunicorn("wsgi:app", env=env, workers=2, log_path=tmp_path / "gunicorn.log") as server:
+        patient = HttpBrowser(server.url)
+        open_link(patient, token, "1990-01-31")
+        hidden = patient.hidden(SECTION)
+        before = counts(app)
+        master = server.process.pid
+
+        outage.down()  # PostgreSQL stops, as in a crash or a failover
+        for _ in range(3):
+            assert_calm_503(patient.get("/checklist/"))
+            assert_calm_503(patient.post(SECTION, data={**hidden, **ANSWERS}))
+        assert_calm_503(HttpBrowser(server.url).get("/healthz"))
+        outage.up()
+
+        assert counts(app) == before  # nothing half-written while it was away
+        # The same gunicorn (no restart) serves again, and the save goes through.
+        assert patient.get("/checklist/").status_code == 200
+        response = patient.submit(SECTION, ANSWERS)
+        assert response.status_code == 302, response.text
+        assert server.process.pid == master and server.process.poll() is None
+        assert stored_answers(app, appointment_id)["intention"] == "Feel calm and rested"
+        assert patient.server_errors() == [
+            f"{method} {path}: 503" for method, path in
+            [("GET", "/checklist/"), ("POST", SECTION)] * 3]
