@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,11 @@ from pathlib import Path
 import requests
 
 from .browserlike import forms_of
+from .pg import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT = 90  # seconds; longer than SQLite's busy timeout, shorter than forever
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gunicorn:
