@@ -9,7 +9,7 @@ PORT ?= 5000
 FLASK := PREP_ENV=development $(BIN)/flask --app prep_app
 PYTEST := PREP_ENV=testing $(BIN)/pytest
 
-.PHONY: install run test lint test-sqlite test-postgres bench clean
+.PHONY: install run test lint test-sqlite test-postgres bench messages clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,11 @@ test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python -m bench
+
+# The translation template: every string wrapped in _() in the code and templates.
+messages: install
+	mkdir -p prep_app/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o prep_app/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache .ruff_cache
