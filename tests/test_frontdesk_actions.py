@@ -478,3 +478,16 @@ def test_fuzz_the_board_address(desk, values):
     response = desk.post("/board/", query_string={"date": values["date"]},
                          data={**hidden, "q": values["q"]})
     assert response.status_code == 200
+
+
+def test_opening_an_appointment_page_is_in_the_audit_log(app, book, login_as):
+    """The page shows the driver the patient named (their answers): every view is recorded."""
+    appointment_id, _ = book()
+    desk = login_as("front_desk")
+    assert desk.get(f"/board/a/{appointment_id}").status_code == 200
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "appointment.view")).all()
+        assert [(r.record_id, r.actor_id, r.actor_role) for r in rows] == [
+            (appointment_id, desk.user_id, "front_desk")]
+        assert rows[0].request_id

@@ -178,8 +178,14 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
 
 
 @bp.get("/a/<int:appointment_id>")
+@writes_on_get
 def appointment(appointment_id: int):
-    return _page(_load(appointment_id))
+    """The appointment, with the driver the patient named: a view of their answers, audited."""
+    appointment = _load(appointment_id)
+    audit.record("appointment.view", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id)
+    db.session.commit()
+    return _page(appointment)
 
 
 @bp.get("/a/<int:appointment_id>/answers")
