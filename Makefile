@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo load
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
