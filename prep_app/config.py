@@ -60,6 +60,8 @@ def from_environment(instance_path: str) -> dict:
         # Flask's own reading of FLASK_DEBUG, the one `flask run` uses to start its debugger.
         "DEBUG": get_debug_flag(),
         "TESTING": env == "testing",
+        # Template edits show without a restart while developing (`make run`).
+        "TEMPLATES_AUTO_RELOAD": env == "development",
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", "") or default_db),
         "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),

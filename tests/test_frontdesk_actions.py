@@ -491,3 +491,11 @@ def test_opening_an_appointment_page_is_in_the_audit_log(app, book, login_as):
         assert [(r.record_id, r.actor_id, r.actor_role) for r in rows] == [
             (appointment_id, desk.user_id, "front_desk")]
         assert rows[0].request_id
+
+
+def test_a_new_appointment_starts_on_the_clinics_today(app, login_as):
+    desk = login_as("front_desk")
+    html = desk.get("/board/new").text
+    with app.app_context():
+        today = settings.today().isoformat()
+    assert re.search(rf'name="day"[^>]*value="{today}"|value="{today}"[^>]*name="day"', html)

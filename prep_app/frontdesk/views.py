@@ -322,9 +322,10 @@ def _link_page(appointment: Appointment, token: str):
 @bp.route("/new", methods=["GET", "POST"])
 def new_appointment():
     form = forms.AppointmentForm()
-    if request.method == "GET" and "date" in request.args:
-        with suppress(ValueError):  # a day chosen on the board, to start from
-            form.day.data = date.fromisoformat(request.args["date"][:10])
+    if request.method == "GET":
+        form.day.data = settings.today()  # the clinic's today, or the day chosen on the board
+        with suppress(ValueError):
+            form.day.data = date.fromisoformat(request.args.get("date", "")[:10])
     if not form.validate_on_submit():
         return render_template("frontdesk/new.html", form=form), 400 if form.errors else 200
     actor = _actor()
