@@ -15,16 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from prep_app.extensions import db
-from prep_app.models import Answer, AuditEvent, Submission
 
 from .conftest import USE_POSTGRES, start_cluster
-
-SECTION = "/checklist/step/prepare"
-ANSWERS = {"support_habits": "y", "intention": "Feel calm and rested", "action": "continue"}
+from .outage_checks import ANSWERS, SECTION, assert_calm_503, counts, stored_answers
 
 
 class SqliteOutage:
@@ -135,34 +131,6 @@ def outage(app, fault_cluster, monkeypatch):
         kind.up()
 
 
-def assert_calm_503(response) -> None:
-    assert response.status_code == 503, response.text
-    assert int(response.headers["Retry-After"]) > 0
-    text = response.text
-    assert "briefly unavailable" in text and "try again" in text.lower()
-    assert "Reference: " + response.headers["X-Request-Id"] in text
-    for leak in ("Traceback", "OperationalError", "psycopg", "sqlite", "postgres"):
-        assert leak not in text
-    assert "no-store" in response.headers["Cache-Control"]
-
-
-def counts(app) -> dict[str, int]:
-    with app.app_context():
-        counted = {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-                   for model in (Submission, Answer, AuditEvent)}
-        db.session.remove()
-        return counted
-
-
-def stored_answers(app, appointment_id: int) -> dict[str, str]:
-    with app.app_context():
-        submission = db.session.scalar(
-            select(Submission).where(Submission.appointment_id == appointment_id))
-        values = {a.item.key: a.value for a in submission.answers} if submission else {}
-        db.session.remove()
-        return values
-
-
 def test_pages_answer_503_with_retry_after_while_the_database_is_away(app, patient, login_as,
                                                                       outage, caplog):
     desk = login_as("front_desk", app.test_client())
@@ -216,37 +184,3 @@ def test_connections_that_died_while_nobody_asked_are_replaced_unseen(app, patie
     response = patient.get("/checklist/")
     assert response.status_code == 200, response.text
 
-
-@pytest.mark.skipif(not USE_POSTGRES, reason="a database server that stops and starts again is "
-                    "PostgreSQL's case: the PostgreSQL run of the suite (CI) runs this test")
-def test_under_gunicorn_the_database_stops_mid_run_and_the_app_carries_on(app, book, outage,
-                                                                           tmp_path):
-    from .gunicorn_server import Gunicorn, HttpBrowser, open_link
-
-    appointment_id, token = book()
-    env = {"PREP_ENV": "testing", "SECRET_KEY": app.config["SECRET_KEY"],
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "PASSWORD_HASH_COST": "test"}
-    with Gunicorn("wsgi:app", env=env, workers=2, log_path=tmp_path / "gunicorn.log") as server:
-        patient = HttpBrowser(server.url)
-        open_link(patient, token, "1990-01-31")
-        hidden = patient.hidden(SECTION)
-        before = counts(app)
-        master = server.process.pid
-
-        outage.down()  # PostgreSQL stops, as in a crash or a failover
-        for _ in range(3):
-            assert_calm_503(patient.get("/checklist/"))
-            assert_calm_503(patient.post(SECTION, data={**hidden, **ANSWERS}))
-        assert_calm_503(HttpBrowser(server.url).get("/healthz"))
-        outage.up()
-
-        assert counts(app) == before  # nothing half-written while it was away
-        # The same gunicorn (no restart) serves again, and the save goes through.
-        assert patient.get("/checklist/").status_code == 200
-        response = patient.submit(SECTION, ANSWERS)
-        assert response.status_code == 302, response.text
-        assert server.process.pid == master and server.process.poll() is None
-        assert stored_answers(app, appointment_id)["intention"] == "Feel calm and rested"
-        assert patient.server_errors() == [
-            f"{method} {path}: 503" for method, path in
-            [("GET", "/checklist/"), ("POST", SECTION)] * 3]
