@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clinic_date"] = clinic_date
     app.jinja_env.filters["clinic_time"] = clinic_time
     app.jinja_env.filters["phone"] = pretty_phone
+    app.jinja_env.filters["tel"] = tel_href
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.globals["clinic"] = clinic_or_fallback
 
@@ -74,6 +75,21 @@ def pretty_phone(e164: str | None) -> str:
     fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if region == settings.get().country
            else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, fmt)
+
+
+def tel_href(phone: str | None) -> str:
+    """The tel: URL of a stored number (E.164, or the clinic's as written there): "tel:+1435..."
+
+    Every phone link is built here, from the E.164 form, so a phone dials what the admin meant
+    whatever spacing and brackets were typed. "" when there is no (valid) number.
+    """
+    from .services.appointments import AppointmentError, normalise_phone
+
+    try:
+        e164 = normalise_phone(phone)
+    except AppointmentError:
+        return ""
+    return f"tel:{e164}" if e164 else ""
 
 
 def local_text(value: str) -> str:

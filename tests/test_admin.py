@@ -234,6 +234,17 @@ def test_admin_saves_the_clinic_settings(app, admin):
     assert 'data-idle-seconds="1199"' in page or 'data-idle-seconds="1200"' in page
 
 
+def test_the_clinics_phone_links_dial_the_number_in_e164_whatever_the_admin_typed(
+        app, admin, patient):
+    submit_to(admin, "/admin/settings", "/admin/settings",
+              {**GOOD_SETTINGS, "phone": "020 7946 0018", "country": "GB"})
+    # Shown the way people there write it, dialled as +44...: a tel: URL has no spaces.
+    for page in (patient.get("/checklist/").text, app.test_client().get("/p/nope").text):
+        assert 'href="tel:+442079460018"' in page
+        assert "020 7946 0018" in page
+        assert not re.search(r'href="tel:[^"+]*[^+0-9"]', page)
+
+
 def test_the_clinics_today_follows_its_time_zone(app, admin):
     submit_to(admin, "/admin/settings", "/admin/settings",
               {**GOOD_SETTINGS, "timezone": "Pacific/Kiritimati"})
