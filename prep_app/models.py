@@ -179,6 +179,10 @@ class Patient(db.Model):
     date_of_birth: Mapped[date] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
+    # The patient's id in the practice-management system the schedule is imported from.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The language the patient prefers (a code like "en" or "es"), as the schedule gives it.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
@@ -194,6 +198,12 @@ class Appointment(db.Model):
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The booking's id in the practice-management system (a re-import finds it by this).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    session_type: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # Who runs the session: a member of staff when the name matches one, else the name as given.
+    clinician_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_driver_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -424,3 +434,21 @@ AUDIT_TRIGGERS = {
 def _create_audit_triggers(table, connection, **kw):
     for statement in AUDIT_TRIGGERS.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)
+
+
+# Schedule import ---------------------------------------------------------------------------
+# The day's bookings come from the clinic's practice-management system as a CSV file; each
+# system names its columns its own way, so a clinic keeps a mapping per system it uses.
+
+
+class ImportMapping(db.Model):
+    """How one practice-management system's schedule export reads: its header for each of
+    prep_app's columns, and how it writes dates."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)  # "SimplePractice"
+    columns: Mapped[dict] = mapped_column(JSON, default=dict)  # {our column: their header}
+    date_order: Mapped[str] = mapped_column(String(8), default="mdy")  # mdy | dmy
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,556 @@
+"""The day's schedule from the practice-management system: a CSV file in, bookings out.
+
+A file is read whole and every row is checked before anything is written; a file with any problem
+writes nothing. Rows are matched to appointments by the booking's external id, so importing the
+same file again changes nothing, a changed time reschedules and a row marked cancelled cancels.
+Patients are matched by their external id, else by name and date of birth; a new patient who
+looks like someone already known is listed for a person to decide.
+
+Bookings go through the same services as the front desk's (``appointments.create``,
+``reschedule``, ``cancel``), so whatever follows a booking there follows an imported one too.
+
+Row numbers are the spreadsheet's: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Appointment, ImportMapping, Patient, Role, User, utcnow
+from . import appointments, audit, settings, text
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_ROWS = 10_000
+CHUNK = 500  # ids per IN (...) when looking rows up
+
+# prep_app's own column names, in the template's order.
+COLUMNS = ("external_id", "patient_id", "first_name", "last_name", "date_of_birth", "starts_at",
+           "session_type", "clinician", "mobile", "email", "language", "status")
+NAME_COLUMN = "name"  # one column with the full name, instead of first_name and last_name
+KNOWN = (*COLUMNS, NAME_COLUMN)
+REQUIRED = ("external_id", "date_of_birth", "starts_at")
+LABELS = {"external_id": "external id", "patient_id": "patient id", "first_name": "first name",
+          "last_name": "last name", "date_of_birth": "date of birth", "starts_at": "starts at",
+          "session_type": "session type"}
+LIMITS = {"external_id": 64, "patient_id": 64, NAME_COLUMN: 120, "session_type": 80,
+          "clinician": 120}
+DATE_ORDERS = {"mdy": "MM/DD/YYYY", "dmy": "DD/MM/YYYY"}
+BOOKED = {"", "booked", "scheduled", "confirmed"}
+CANCELLED = {"cancelled", "canceled"}
+LANGUAGES = {"english": "en", "spanish": "es", "español": "es", "espanol": "es"}
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
+
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+
+TEMPLATE_EXAMPLE = {
+    "external_id": "A-1042", "patient_id": "P-311", "first_name": "Ada", "last_name": "Lovelace",
+    "date_of_birth": "1990-01-31", "starts_at": "2026-12-03 14:00", "session_type": "Infusion",
+    "clinician": "Dr. Rivera", "mobile": "(435) 555-0199", "email": "ada@example.org",
+    "language": "en", "status": "booked",
+}
+
+
+class ScheduleError(ValueError):
+    """The file cannot be imported; ``plan`` says why, row by row."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(f"{len(plan.problems)} problem(s) in the file")
+        self.plan = plan
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # None: the file as a whole
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        label = LABELS.get(self.column, self.column.replace("_", " "))
+        return f"row {self.row}, {label}: {self.message}"
+
+
+@dataclass
+class Row:
+    number: int
+    cells: dict[str, str]  # prep_app's column -> the cell as written (for the preview)
+    external_id: str = ""
+    patient_external_id: str = ""
+    full_name: str = ""
+    date_of_birth: date | None = None
+    starts_at: datetime | None = None
+    session_type: str = ""
+    clinician: str = ""
+    phone: str | None = None
+    email: str | None = None
+    language: str | None = None
+    is_cancelled: bool = False
+
+
+@dataclass
+class Step:
+    """What one row does: book, move, cancel or nothing."""
+
+    row: Row
+    action: str  # booked | moved | cancelled | unchanged
+    appointment: Appointment | None = None
+    patient: Patient | None = None
+
+
+ACTIONS = ("booked", "moved", "cancelled", "unchanged")
+UPDATED = "updated"  # only the session type or the clinician changed
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # for a person to decide
+    ignored_columns: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(step.action for step in self.steps)
+
+    def summary(self) -> str:
+        counts = self.counts
+        shown = [*ACTIONS, UPDATED] if counts[UPDATED] else ACTIONS
+        return ", ".join(f"{counts[action]} {action}" for action in shown)
+
+    def problems_by_row(self) -> dict[int | None, list[Problem]]:
+        grouped: dict[int | None, list[Problem]] = {}
+        for problem in self.problems:
+            grouped.setdefault(problem.row, []).append(problem)
+        return grouped
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Their header for each of our columns (matched ignoring case and spacing), and the order
+    of day and month in their dates."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    date_order: str = "mdy"
+
+    @classmethod
+    def of(cls, saved: ImportMapping | None) -> Mapping:
+        if saved is None:
+            return cls()
+        return cls(dict(saved.columns or {}), saved.date_order or "mdy")
+
+
+# Reading the file ---------------------------------------------------------------------------
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().casefold())
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise _FileProblem(f"The file is {len(data) // 1024:,} KB: the most one import takes is "
+                           f"{MAX_BYTES // (1024 * 1024)} MB. Import one day or week at a time.")
+    if b"\x00" in data:
+        raise _FileProblem("The file contains NUL bytes, so it is not a CSV text file (a "
+                           "spreadsheet file, perhaps). Save it as 'CSV UTF-8' and try again.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise _FileProblem(f"The file is not UTF-8 text (line {line} cannot be read). Save it "
+                           "as 'CSV UTF-8' and try again.") from None
+
+
+class _FileProblem(Exception):
+    pass
+
+
+def _records(content: str) -> list[list[str]]:
+    first_line = content.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) > MAX_ROWS + 1:
+                raise _FileProblem(f"The file has more than {MAX_ROWS:,} rows: import one day "
+                                   "or week at a time.")
+    except csv.Error:
+        raise _FileProblem(f"Row {reader.line_num} cannot be read as CSV (a quote that is "
+                           "not closed, perhaps).") from None
+    return records
+
+
+def _columns(header: list[str], mapping: Mapping) -> tuple[dict[int, str], list[str]]:
+    """Which of our columns each position holds, and the headers that are not ours."""
+    theirs = {_header_key(their): ours for ours, their in mapping.columns.items() if their}
+    positions: dict[int, str] = {}
+    ignored = []
+    for position, name in enumerate(header):
+        key = _header_key(name)
+        ours = theirs.get(key) or (key if key in KNOWN else None)
+        if ours is None or ours in positions.values():
+            if key:
+                ignored.append(text.clean(name)[:60])
+            continue
+        positions[position] = ours
+    return positions, ignored
+
+
+def _missing_columns(present: set[str]) -> list[str]:
+    missing = [column for column in REQUIRED if column not in present]
+    if NAME_COLUMN not in present and not {"first_name", "last_name"} <= present:
+        missing.append("name (or first_name and last_name)")
+    return missing
+
+
+def read(data: bytes, mapping: Mapping | None = None) -> Plan:
+    """Every row, checked on its own (no database). Problems are listed, not raised."""
+    mapping = mapping or Mapping()
+    plan = Plan()
+    try:
+        records = _records(_decode(data))
+    except _FileProblem as problem:
+        plan.problems.append(Problem(None, "", str(problem)))
+        return plan
+    if not records or not any(cell.strip() for cell in records[0]):
+        plan.problems.append(Problem(None, "", "The file is empty: the first row must name the "
+                                               "columns (download the template to see them)."))
+        return plan
+    positions, plan.ignored_columns = _columns(records[0], mapping)
+    missing = _missing_columns(set(positions.values()))
+    if missing:
+        plan.problems.append(Problem(None, "", "The file has no " + ", no ".join(missing)
+                                     + " column. Its first row must name the columns (download "
+                                       "the template to see them)."))
+        return plan
+    first_row_of: dict[str, int] = {}
+    for number, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {ours: record[position] if position < len(record) else ""
+                 for position, ours in positions.items()}
+        row = _row(number, cells, mapping, plan.problems)
+        if row.external_id:
+            if row.external_id in first_row_of:
+                plan.problems.append(Problem(number, "external_id", (
+                    f"{row.external_id} appears twice (first on row "
+                    f"{first_row_of[row.external_id]}); each booking needs its own id")))
+            first_row_of.setdefault(row.external_id, number)
+        plan.rows.append(row)
+    if not plan.rows:
+        plan.problems.append(Problem(None, "", "The file has no bookings under its header row."))
+    return plan
+
+
+def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Problem]) -> Row:
+    row = Row(number, {k: text.clean(v) for k, v in cells.items()})
+    cell = row.cells.get
+
+    def problem(column: str, message: str) -> None:
+        problems.append(Problem(number, column, message))
+
+    for column, limit in LIMITS.items():
+        if len(cell(column, "")) > limit:
+            problem(column, f"is longer than {limit} characters")
+            row.cells[column] = cell(column, "")[:limit]
+    row.external_id = cell("external_id", "")
+    if not row.external_id:
+        problem("external_id", "is empty; every booking needs the id it has in your system")
+    row.patient_external_id = cell("patient_id", "")
+    row.full_name = " ".join(cell(NAME_COLUMN, "").split()) or " ".join(
+        f"{cell('first_name', '')} {cell('last_name', '')}".split())
+    if not row.full_name:
+        problem(NAME_COLUMN, "is empty")
+    elif len(row.full_name) > LIMITS[NAME_COLUMN]:
+        problem(NAME_COLUMN, f"is longer than {LIMITS[NAME_COLUMN]} characters")
+    row.date_of_birth = _date_of_birth(cell("date_of_birth", ""), mapping.date_order, problem)
+    row.starts_at = _starts_at(cell("starts_at", ""), mapping.date_order, problem)
+    row.session_type = cell("session_type", "")
+    row.clinician = cell("clinician", "")
+    try:
+        row.phone = appointments.normalise_phone(cell("mobile"))
+    except appointments.AppointmentError:
+        problem("mobile", f"{cell('mobile')} is not a phone number we can use")
+    try:
+        row.email = appointments.clean_email(cell("email"))
+    except appointments.AppointmentError:
+        problem("email", f"{cell('email')} is not an email address")
+    row.language = _language(cell("language", ""), problem)
+    status = cell("status", "").casefold()
+    if status in CANCELLED:
+        row.is_cancelled = True
+    elif status not in BOOKED:
+        problem("status", f"{cell('status')} is neither booked nor cancelled")
+    return row
+
+
+def _date(raw: str, order: str) -> date | None:
+    raw = raw.strip()
+    try:
+        if match := ISO_DATE.fullmatch(raw):
+            year, month, day = (int(part) for part in match.groups())
+        elif match := SLASH_DATE.fullmatch(raw):
+            first, second, year = (int(part) for part in match.groups())
+            month, day = (first, second) if order == "mdy" else (second, first)
+        else:
+            return None
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _formats(order: str) -> str:
+    return f"YYYY-MM-DD or {DATE_ORDERS.get(order, DATE_ORDERS['mdy'])}"
+
+
+def _date_of_birth(raw: str, order: str, problem) -> date | None:
+    if not raw:
+        problem("date_of_birth", "is empty")
+        return None
+    born = _date(raw, order)
+    if born is None:
+        problem("date_of_birth", f"{raw} is not a date (use {_formats(order)})")
+    elif not date(1900, 1, 1) <= born <= settings.today():
+        problem("date_of_birth", f"{raw} cannot be a date of birth")
+        return None
+    return born
+
+
+def _starts_at(raw: str, order: str, problem) -> datetime | None:
+    if not raw:
+        problem("starts_at", "is empty")
+        return None
+    day_part, _, clock_part = raw.strip().replace("T", " ", 1).partition(" ")
+    day, clock = _date(day_part, order), CLOCK.fullmatch(clock_part.strip())
+    if day is None or clock is None:
+        problem("starts_at", f"{raw} is not a date and time (use {_formats(order)} and HH:MM, "
+                             "for example 2026-12-03 14:00)")
+        return None
+    hour, minute, half = int(clock[1]), int(clock[2]), (clock[3] or "").lower()
+    if half:
+        hour = hour % 12 + (12 if half.startswith("p") else 0) if 1 <= hour <= 12 else 99
+    try:
+        # The same reading of a local time as the desk's (a skipped hour is refused).
+        return appointments.parse_local(f"{day.isoformat()} {hour:02d}:{minute:02d}")
+    except appointments.AppointmentError as error:
+        problem("starts_at", f"{raw} cannot be used: {error}")
+        return None
+
+
+def _language(raw: str, problem) -> str | None:
+    if not raw:
+        return None
+    code = LANGUAGES.get(raw.casefold(), raw.casefold().replace("_", "-"))
+    if not LANGUAGE_CODE.fullmatch(code):
+        problem("language", f"{raw} is not a language code (such as en or es)")
+        return None
+    return code
+
+
+# Matching rows to what the database holds ----------------------------------------------------
+
+
+def _in_chunks(column, values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield column.in_(values[start:start + CHUNK])
+
+
+def _load(model, column, values) -> list:
+    found = []
+    for condition in _in_chunks(column, {v for v in values if v}):
+        found.extend(db.session.scalars(select(model).where(condition)))
+    return found
+
+
+def plan_changes(plan: Plan) -> Plan:
+    """What each checked row would do to the database (reads only). Adds the problems that
+    only the database shows: a booking that cannot move any more, a time in the past."""
+    rows = [row for row in plan.rows if row.external_id]
+    booked = {a.external_id: a for a in _load(Appointment, Appointment.external_id,
+                                              (r.external_id for r in rows))}
+    by_patient_id = {p.external_id: p for p in _load(Patient, Patient.external_id,
+                                                     (r.patient_external_id for r in rows))}
+    by_name = {(p.name_key, p.date_of_birth): p for p in _load(
+        Patient, Patient.name_key, (appointments.name_key(r.full_name) for r in rows))}
+    now = utcnow()
+    for row in rows:
+        appointment = booked.get(row.external_id)
+        if appointment is not None:
+            step = _existing(row, appointment, now, plan.problems)
+        else:
+            patient = (by_patient_id.get(row.patient_external_id)
+                       or by_name.get((appointments.name_key(row.full_name), row.date_of_birth)))
+            step = Step(row, "unchanged" if row.is_cancelled else "booked", patient=patient)
+            if step.action == "booked" and row.starts_at is not None and row.starts_at <= now:
+                plan.problems.append(Problem(row.number, "starts_at",
+                                             f"{row.cells['starts_at']} has already passed"))
+        plan.steps.append(step)
+    plan.duplicates = _likely_duplicates(plan)
+    return plan
+
+
+def _existing(row: Row, appointment: Appointment, now: datetime, problems: list) -> Step:
+    patient = appointment.patient
+    same_person = (patient.external_id == row.patient_external_id if row.patient_external_id
+                   and patient.external_id else
+                   (patient.name_key, patient.date_of_birth)
+                   == (appointments.name_key(row.full_name), row.date_of_birth))
+    if not same_person and row.date_of_birth is not None and row.full_name:
+        problems.append(Problem(row.number, "external_id", (
+            f"{row.external_id} is already booked for another patient (the name, date of birth "
+            "or patient id differ); check the booking in your system")))
+    step = Step(row, "unchanged", appointment, patient)
+    if row.is_cancelled:
+        if not appointment.is_cancelled:
+            step.action = "cancelled"
+            if appointment.checked_in_at is not None:
+                problems.append(Problem(row.number, "status", "the patient is already checked "
+                                                              "in; cancel it at the desk"))
+        return step
+    if appointment.is_cancelled:
+        problems.append(Problem(row.number, "status", (
+            f"{row.external_id} was cancelled; a new booking needs a new id")))
+    elif row.starts_at is not None and row.starts_at != appointment.starts_at:
+        step.action = "moved"
+        if appointment.checked_in_at is not None:
+            problems.append(Problem(row.number, "starts_at", "the patient is already checked "
+                                                             "in; the time cannot change"))
+        elif row.starts_at <= now:
+            problems.append(Problem(row.number, "starts_at",
+                                    f"{row.cells['starts_at']} has already passed"))
+    elif (row.session_type, row.clinician.casefold()) != (
+            appointment.session_type, appointment.clinician_name.casefold()):
+        step.action = UPDATED
+    return step
+
+
+def _likely_duplicates(plan: Plan) -> list[str]:
+    """New patients who share a name or a date of birth and surname with a known patient."""
+    new = [s for s in plan.steps if s.action == "booked" and s.patient is None
+           and s.row.date_of_birth is not None]
+    if not new:
+        return []
+    known = _load(Patient, Patient.date_of_birth, (s.row.date_of_birth for s in new))
+    known += _load(Patient, Patient.name_key, (appointments.name_key(s.row.full_name)
+                                               for s in new))
+    notes = []
+    for step in new:
+        key = appointments.name_key(step.row.full_name)
+        surname = key.rsplit(" ", 1)[-1]
+        for patient in {p.id: p for p in known}.values():
+            if patient.name_key == key:
+                why = f"same name, born {patient.date_of_birth.isoformat()}"
+            elif (patient.date_of_birth == step.row.date_of_birth
+                  and patient.name_key.rsplit(" ", 1)[-1] == surname):
+                why = f"same surname and date of birth: {patient.full_name}"
+            else:
+                continue
+            notes.append(f"row {step.row.number}: {step.row.full_name} "
+                         f"({step.row.date_of_birth.isoformat()}) would be a new patient; "
+                         f"patient #{patient.id} may be the same person ({why})")
+    return notes
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def check(data: bytes, mapping: Mapping | None = None) -> Plan:
+    """Read, check and plan the file; nothing is written."""
+    plan = read(data, mapping)
+    # Row problems do not stop the database's checks (all are listed at once); a file that
+    # cannot be read at all does.
+    return plan if plan.problems_by_row().get(None) else plan_changes(plan)
+
+
+def apply(plan: Plan, actor=None) -> None:
+    """Carry out a plan that has no problems (the caller commits once)."""
+    if not plan.is_ok:
+        raise ScheduleError(plan)
+    clinicians = {appointments.name_key(user.name): user for user in db.session.scalars(
+        select(User).where(User.role == Role.CLINICIAN, User.is_active_account.is_(True)))}
+    # Patients this file has met already (new ones, or known ones given their id here).
+    met: dict[object, Patient] = {}
+    for step in plan.steps:
+        row = step.row
+        if step.action == "booked":
+            key = (appointments.name_key(row.full_name), row.date_of_birth)
+            patient = step.patient or met.get(row.patient_external_id or key) or met.get(key)
+            if patient is None:
+                patient, _ = appointments.find_or_create_patient(
+                    row.full_name, row.date_of_birth, row.phone, row.email, actor=actor)
+            _update_patient(patient, row)
+            met[key] = patient
+            if patient.external_id:
+                met[patient.external_id] = patient
+            step.appointment = appointments.create(patient, row.starts_at, actor=actor)
+            step.appointment.external_id = row.external_id
+        elif step.action == "moved":
+            appointments.reschedule(step.appointment, row.starts_at, actor=actor)
+        elif step.action == "cancelled":
+            appointments.cancel(step.appointment, actor=actor)
+        if step.appointment is not None and not row.is_cancelled:
+            _set_session(step.appointment, row, clinicians, step.action == "booked", actor)
+
+
+def _update_patient(patient: Patient, row: Row) -> None:
+    patient.external_id = patient.external_id or row.patient_external_id or None
+    patient.phone = row.phone or patient.phone
+    patient.email = row.email or patient.email
+    patient.language = row.language or patient.language
+
+
+def _set_session(appointment: Appointment, row: Row, clinicians: dict[str, User],
+                 is_new: bool, actor) -> None:
+    staff = clinicians.get(appointments.name_key(row.clinician)) if row.clinician else None
+    session = (row.session_type, staff.name if staff else row.clinician,
+               staff.id if staff else None)
+    if session == (appointment.session_type, appointment.clinician_name,
+                   appointment.clinician_id):
+        return
+    appointment.session_type, appointment.clinician_name, appointment.clinician_id = session
+    if not is_new:
+        audit.record("appointment.update_session", record_type="appointment",
+                     record_id=appointment.id, patient_id=appointment.patient_id, actor=actor)
+
+
+def run(data: bytes, *, mapping: Mapping | None = None, actor=None,
+        dry_run: bool = False) -> Plan:
+    """Check the file and, unless ``dry_run`` or it has problems, import it."""
+    plan = check(data, mapping)
+    if plan.is_ok and not dry_run:
+        apply(plan, actor=actor)
+    return plan
+
+
+def template_csv() -> str:
+    """The template to download: our column names and one example row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerow([TEMPLATE_EXAMPLE[column] for column in COLUMNS])
+    return buffer.getvalue()
+
+
+def saved_mapping(mapping_id: int | None) -> Mapping:
+    if mapping_id is None:
+        return Mapping()
+    return Mapping.of(db.session.get(ImportMapping, mapping_id))
