@@ -28,9 +28,6 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     configure_logging(app)
-    if config_module.is_production(app.config) and not app.config.get("TRUSTED_HOSTS"):
-        logging.getLogger(__name__).warning(
-            "TRUSTED_HOSTS is not set: requests for any Host are served (see .env.example)")
     register_extensions(app)
     register_security(app)
     register_blueprints(app)

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from . import config
 from .extensions import db
 from .models import Appointment, utcnow
 from .services import appointments as appointment_service
@@ -165,9 +166,15 @@ def appointments_list(day: date | None):
 
 @demo_cli.command("load")
 def demo_load():
-    """Install the checklist and add a few demo appointments (once; a second run adds nothing)."""
+    """Install the checklist and add a few demo appointments (once; a second run adds nothing).
+
+    Refused in production: demo staff with printed passwords have no place in a real clinic."""
     from . import demo
 
+    if config.is_production(current_app.config):
+        raise click.ClickException(
+            "Demo data is not loaded in production. To try the app, use a database of its own "
+            "with PREP_ENV=development.")
     with unit_of_work(), link_context():
         lines = demo.load()
     for line in lines:

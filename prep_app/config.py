@@ -1,8 +1,8 @@
 """Settings read from the environment. Every variable is listed in `.env.example`.
 
 The app runs in production mode unless ``PREP_ENV`` says ``development`` or ``testing``.
-Production refuses to start with DEBUG on, a missing, short or well-known SECRET_KEY, or the
-cheap password hashing meant for tests.
+Production refuses to start with DEBUG on, a missing, short or well-known SECRET_KEY, the
+cheap password hashing meant for tests, or no TRUSTED_HOSTS.
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def check(config) -> None:
             "python3 -c 'import secrets; print(secrets.token_hex(32))'.")
     if config.get("PASSWORD_HASH_COST") == "test":
         problems.append("PASSWORD_HASH_COST=test is only for the test suite: remove it.")
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS is not set: list the host names patients and staff use "
+                        "(comma separated), so a forged Host header cannot write the links.")
     if problems:
         raise ConfigError(
             "prep_app will not start in production mode (PREP_ENV is "

@@ -324,6 +324,24 @@ def test_installing_the_checklist_twice_installs_it_once(empty_app):
         assert db.session.get(ClinicSettings, 1) is not None
 
 
+def test_demo_data_refuses_a_production_database(empty_database_url):
+    """Demo staff with printed passwords and made-up patients never reach a real clinic."""
+    app = create_app(base_config(SQLALCHEMY_DATABASE_URI=empty_database_url,
+                                 PREP_ENV="production", PASSWORD_HASH_COST="normal",
+                                 TESTING=False, TRUSTED_HOSTS=["prep.clinic.example"]))
+    try:
+        with app.app_context():
+            db.create_all()
+        before = counts(app)
+        done = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert done.exit_code != 0
+        assert "production" in done.output and "PREP_ENV=development" in done.output
+        assert "demo.example" not in done.output
+        assert counts(app) == before
+    finally:
+        dispose(app)
+
+
 def test_demo_data_loads_into_an_empty_database_once(empty_app):
     runner = empty_app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])

@@ -40,7 +40,7 @@ def started():
 
 
 def test_the_app_is_in_production_mode_unless_told_otherwise(env):
-    env(SECRET_KEY=GOOD_SECRET)
+    env(SECRET_KEY=GOOD_SECRET, TRUSTED_HOSTS="prep.clinic.example")
     app = started()
     assert app.config["PREP_ENV"] == "production"
     assert app.debug is False and app.testing is False
@@ -49,14 +49,16 @@ def test_the_app_is_in_production_mode_unless_told_otherwise(env):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_production_without_trusted_hosts_says_so_in_the_log(env, caplog):
+@pytest.mark.parametrize("hosts", [None, "", " , "])
+def test_production_refuses_to_start_without_trusted_hosts(env, hosts):
+    """Without it, a forged Host header would write the links the app sends out."""
     env(SECRET_KEY=GOOD_SECRET)
-    started()
-    assert "TRUSTED_HOSTS is not set" in caplog.text
-    caplog.clear()
+    if hosts is not None:
+        env(TRUSTED_HOSTS=hosts)
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS is not set"):
+        started()
     env(TRUSTED_HOSTS="prep.clinic.example")
-    started()
-    assert "TRUSTED_HOSTS" not in caplog.text
+    assert started().config["TRUSTED_HOSTS"] == ["prep.clinic.example"]
 
 
 @pytest.mark.parametrize("value", ["staging", "prod", "PRODUCTION", "dev"])
