@@ -10,11 +10,25 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 5
+
+
+# Primary keys are INTEGER columns: 32 bits on PostgreSQL (SQLite takes 64).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id no table can hold is a 404 before any query (else
+    PostgreSQL refuses the number and SQLite's driver overflows: a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def configure_engine(app: Flask) -> None:
@@ -31,6 +45,8 @@ def configure_engine(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # Before any blueprint adds its routes, which bind their converters when added.
+    app.url_map.converters["int"] = IdConverter
 
 
 @event.listens_for(Engine, "connect")

@@ -4,6 +4,8 @@
 - Everything but a static file is ``Cache-Control: no-store``: pages may carry PHI.
 - HSTS only when the request came over HTTPS. Behind a TLS proxy, ``PROXY_FIX_HOPS`` says how
   many proxies to trust for X-Forwarded-For/-Proto/-Host (0: none, the default).
+- No page takes an upload: a request with a file part gets a 400 before any view reads a
+  field (a file where a form expects text would otherwise reach the view as an object).
 - ``TRUSTED_HOSTS`` is Flask's own setting (3.1+): a request for another Host gets a 400 before
   any view runs, so links built from the Host header cannot be poisoned.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,7 +44,13 @@ def init_app(app: Flask) -> None:
 
     # First of all before_request functions, so even a CSRF failure page carries the id.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
+    app.before_request(refuse_uploads)
     app.after_request(add_headers)
+
+
+def refuse_uploads():
+    if request.files:
+        abort(400)
 
 
 def add_headers(response):
