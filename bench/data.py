@@ -34,10 +34,10 @@ def prepare_schema(app: Flask) -> None:
 
 
 def create_staff(app: Flask, role: str, email: str, password: str) -> None:
-    from prep_app.services import staff
+    from prep_app.services import accounts
 
     with app.test_request_context():
-        staff.create(email, role.replace("_", " ").title(), role, password)
+        accounts.create(email, role.replace("_", " ").title(), role, password)
         db.session.commit()
 
 

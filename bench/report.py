@@ -196,7 +196,7 @@ sessions, not 200.
 **Memory (target met after the fix).** A worker holds about 80 MiB after serving any page (the
 imports alone are about 73 MiB). The peak of 137 MiB was a sign-in: argon2id with the library's
 defaults allocates 64 MiB while it hashes. Fixed: OWASP's recommended argon2id cost (19 MiB,
-2 passes, 1 lane; `services/staff.py`, tested in `tests/test_password_hashing.py`); the peak is
+2 passes, 1 lane; `services/passwords.py`, tested in `tests/test_password_hashing.py`); the peak is
 now 92 MiB.
 
 """

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from flask import has_request_context, url_for
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Appointment, Patient, utcnow
-from .services import appointments, checklists, links, settings, staff, submissions
+from .models import Appointment, Patient, Role, utcnow
+from .services import accounts, appointments, checklists, links, passwords, settings, submissions
 
 DEMO_PATIENTS = [
     ("Ada Lovelace", date(1990, 1, 31), "+14355550101"),
@@ -23,7 +24,7 @@ def load() -> list[str]:
     settings.get()
     checklists.install_default()
     lines: list[str] = []
-    lines += staff.demo_sign_ins()  # one demo account per role, with fresh passwords
+    lines += demo_sign_ins()  # one demo account per role, with fresh passwords
     if db.session.scalar(select(func.count(Appointment.id))):
         lines.append("There are appointments already, so no demo data was added "
                      "(it is only added to an empty database).")
@@ -44,6 +45,29 @@ def load() -> list[str]:
         first_link = first_link or (name, dob, links.url_for_token(token))
     if first_link:
         lines += _try_lines(*first_link)
+    return lines
+
+
+DEMO_STAFF = (
+    ("frontdesk@demo.example", "Frank Desk", Role.FRONT_DESK),
+    ("clinician@demo.example", "Clara Nurse", Role.CLINICIAN),
+    ("admin@demo.example", "Ada Admin", Role.ADMIN),
+)
+
+
+def demo_sign_ins() -> list[str]:
+    """One demo account per role with a fresh random password each time: lines to print."""
+    where = url_for("auth.login", _external=True) if has_request_context() else "/staff/sign-in"
+    lines = [f"Demo staff sign-ins (new passwords each run), at {where}:"]
+    for email, name, role in DEMO_STAFF:
+        password = passwords.generate_password()
+        user = accounts.find_by_email(email)
+        if user is None:
+            accounts.create(email, name, role, password, detail="; demo account")
+        else:
+            user.role, user.is_active_account = role, True
+            accounts.set_password(user, password, detail="demo account")
+        lines.append(f"  {role.label:<13} {email:<24} {password}")
     return lines
 
 

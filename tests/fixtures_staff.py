@@ -14,7 +14,7 @@ import pytest
 
 from prep_app.extensions import db
 from prep_app.models import Role, User
-from prep_app.services import staff
+from prep_app.services import accounts, passwords
 
 from .browserlike import forms_of
 
@@ -46,11 +46,11 @@ def submit_to(c, page: str, action: str, data: dict | None = None, **kwargs):
 def make_staff(app):
     def _make(role: str = "front_desk", email: str | None = None, name: str | None = None,
               password: str = STAFF_PASSWORD, is_active: bool = True) -> int:
-        email = staff.normalise_email(email or f"{role}-{next(_numbers)}@clinic.test")
+        email = accounts.normalise_email(email or f"{role}-{next(_numbers)}@clinic.test")
         with app.app_context():
             user = User(email=email,
                         name=name or role.replace("_", " ").title(), role=Role(role),
-                        password_hash=staff.hash_password(password),
+                        password_hash=passwords.hash_password(password),
                         is_active_account=is_active, failed_sign_ins=0, session_epoch=0)
             db.session.add(user)
             db.session.commit()

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from prep_app.extensions import db
 from prep_app.models import AuditEvent, ClinicSettings, Patient, Role, User
-from prep_app.services import audit, settings, staff
+from prep_app.services import audit, settings
+from prep_app.services.sign_in import MAX_FAILED_SIGN_INS, register_failure
 
 from .fixtures_staff import STAFF_PASSWORD, sign_in, submit_to, token_in
 
@@ -184,8 +185,8 @@ def test_resetting_a_password_gives_a_new_one_unlocks_and_ends_sessions(app, adm
     colleague = login_as("clinician", c=app.test_client())
     with app.app_context():
         user = db.session.get(User, colleague.user_id)
-        for _ in range(staff.MAX_FAILED_SIGN_INS):
-            staff.register_failure(user)
+        for _ in range(MAX_FAILED_SIGN_INS):
+            register_failure(user)
         db.session.commit()
     page = f"/admin/staff/{colleague.user_id}"
     assert "Paused after wrong passwords" in admin.get(page).text

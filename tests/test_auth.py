@@ -17,7 +17,8 @@ from prep_app import create_app
 from prep_app.auth.access import safe_next
 from prep_app.extensions import db
 from prep_app.models import AuditEvent, ClinicSettings, User, utcnow
-from prep_app.services import staff
+from prep_app.services import accounts, passwords
+from prep_app.services.sign_in import MAX_FAILED_SIGN_INS, is_locked
 
 from .conftest import base_config
 from .fixtures_staff import STAFF_PASSWORD, sign_in, submit_to, token_in
@@ -74,17 +75,17 @@ def shift_session(c, **seconds_ago):
     ("tab\there and more", "letters, numbers"),
 ])
 def test_weak_or_odd_passwords_are_refused(app_ctx, password, problem):
-    assert problem in staff.password_problem(password)
+    assert problem in passwords.password_problem(password)
 
 
 def test_password_like_the_persons_own_email_is_refused(app_ctx):
-    assert "too easy" in staff.password_problem("maria.lopez.rn", email="maria.lopez.rn@x.org")
+    assert "too easy" in passwords.password_problem("maria.lopez.rn", email="maria.lopez.rn@x.org")
 
 
 def test_good_passwords_are_accepted_spaces_and_any_alphabet(app_ctx):
     for password in ("a calm and careful day", "Żółw idzie powoli 7", "ケタミンの準備をします。ね",
                      "x" * 12 + "yz!", "p" + "é" * 3 + "q" * 60 + "s" * 64):
-        assert staff.password_problem(password) is None, password
+        assert passwords.password_problem(password) is None, password
 
 
 def test_passwords_are_stored_as_argon2id(app, make_staff):
@@ -162,7 +163,7 @@ def test_failed_sign_ins_are_counted_on_the_account(app, client, make_staff):
 def test_account_locks_after_five_failures_from_any_address(app, make_staff):
     user_id = make_staff("front_desk")
     email = email_of(app, user_id)
-    for i in range(staff.MAX_FAILED_SIGN_INS):
+    for i in range(MAX_FAILED_SIGN_INS):
         c = app.test_client()
         c.environ_base["REMOTE_ADDR"] = f"198.51.100.{i + 1}"
         assert "do not match" in sign_in(c, email, f"wrong password number {i}").text
@@ -381,7 +382,7 @@ def test_a_copied_cookie_is_refused_after_deactivation(app, login_as):
     c = login_as("clinician")
     thief = _copy_of(app, c)
     with app.app_context():
-        staff.deactivate(db.session.get(User, c.user_id))
+        accounts.deactivate(db.session.get(User, c.user_id))
         db.session.commit()
     assert thief.get("/review/").status_code == 302
     assert c.get("/review/").status_code == 302
@@ -391,7 +392,7 @@ def test_a_copied_cookie_is_refused_after_a_password_change(app, login_as):
     c = login_as("clinician")
     thief = _copy_of(app, c)
     with app.app_context():
-        staff.set_password(db.session.get(User, c.user_id), "an entirely new passphrase")
+        accounts.set_password(db.session.get(User, c.user_id), "an entirely new passphrase")
         db.session.commit()
     assert thief.get("/review/").status_code == 302
 
@@ -527,13 +528,13 @@ def test_password_change_explains_what_is_wrong_and_keeps_the_old_one(app, login
 
 def test_guessing_the_current_password_locks_and_signs_out(app, login_as):
     c = login_as("front_desk")
-    for i in range(staff.MAX_FAILED_SIGN_INS):
+    for i in range(MAX_FAILED_SIGN_INS):
         response = submit_to(c, "/staff/account/password", "/staff/account/password", {
             "current_password": f"guess number {i} here", "new_password": "x" * 20 + "yz",
             "confirm_password": "x" * 20 + "yz"})
     assert response.status_code == 302 and response.headers["Location"] == "/staff/sign-in"
     assert c.get("/board/").status_code == 302
-    assert staff.is_locked(user_row(app, c.user_id))
+    assert is_locked(user_row(app, c.user_id))
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from prep_app.auth import cli as staff_cli
 from prep_app.extensions import db
 from prep_app.models import AuditEvent, Role, User
-from prep_app.services import staff
+from prep_app.services.sign_in import MAX_FAILED_SIGN_INS, register_failure
 
 from .fixtures_staff import STAFF_PASSWORD, sign_in
 
@@ -141,8 +141,8 @@ def test_set_password_replaces_it_unlocks_and_ends_sessions(app, runner, login_a
     c = login_as("clinician")
     with app.app_context():
         user = db.session.get(User, c.user_id)
-        for _ in range(staff.MAX_FAILED_SIGN_INS):
-            staff.register_failure(user)
+        for _ in range(MAX_FAILED_SIGN_INS):
+            register_failure(user)
         db.session.commit()
     result = runner.invoke(args=["staff", "set-password", c.email], input=GOOD + "\n")
     assert result.exit_code == 0, result.output

@@ -1,5 +1,6 @@
-"""Clinic admin forms. The rules live in ``services/staff.py``; these forms check the shape of
-what was typed (a number is a number) and show the service's answers next to each field."""
+"""Clinic admin forms. The rules live in ``services/accounts.py`` and ``services/settings.py``;
+these forms check the shape of what was typed (a number is a number) and show the service's
+answers next to each field."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Role
-from ..services import staff
+from ..services import settings
 from ..services.text import clean
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -54,7 +55,7 @@ class RoleForm(FlaskForm):
 def country_choices() -> list[SelectChoice]:
     names = Locale("en").territories
     return sorted((SelectChoice(code, f"{names.get(code, code)} ({code})")
-                   for code in staff.phone_regions()), key=lambda choice: choice.label)
+                   for code in settings.phone_regions()), key=lambda choice: choice.label)
 
 
 class WholeNumberField(IntegerField):
@@ -68,7 +69,7 @@ class WholeNumberField(IntegerField):
 
 
 def _number(label: str, key: str, hint: str) -> WholeNumberField:
-    bounds = staff.SETTING_BOUNDS[key]
+    bounds = settings.SETTING_BOUNDS[key]
     return WholeNumberField(label, validators=[InputRequired(WHOLE_NUMBER)],
                         description=f"{hint} From {bounds.low} to {bounds.high}.",
                         render_kw={"inputmode": "numeric", "min": bounds.low,
@@ -103,14 +104,14 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, current_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        zones = staff.time_zones()
+        zones = settings.time_zones()
         if current_zone and current_zone not in zones:
             zones = (current_zone, *zones)
         self.timezone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
         self.country.choices = country_choices()
 
     def values(self) -> dict:
-        return {key: getattr(self, key).data for key in staff.SETTING_FIELDS}
+        return {key: getattr(self, key).data for key in settings.SETTING_FIELDS}
 
     def expected_version(self) -> int:
         try:

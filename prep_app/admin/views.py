@@ -1,7 +1,8 @@
 """Clinic administration: staff accounts, the clinic's settings and the audit log.
 
-Admins only, guarded once for the whole blueprint. Every change goes through
-``services/staff.py``, which writes its audit row in the same transaction; the view commits once.
+Admins only, guarded once for the whole blueprint. Every change goes through a service
+(``accounts``, ``settings``), which writes its audit row in the same transaction; the view
+commits once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.access import require_roles
 from ..extensions import db
 from ..models import Patient, Role, User
-from ..services import audit, settings, staff
+from ..services import accounts, audit, passwords, settings, sign_in
 from . import auditlog, forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,7 +43,7 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _show_error(form, error: staff.StaffError) -> None:
+def _show_error(form, error: accounts.StaffError) -> None:
     """Put the service's answer next to the field it is about (or on the form's first field)."""
     field = getattr(form, error.field, None) if error.field else None
     if field is None or field.name == "csrf_token":
@@ -64,8 +65,8 @@ def staff_list():
 
 
 def _staff_page(form, status: int = 200):
-    return render_template("admin/staff.html", people=staff.staff_list(), form=form,
-                           is_locked=staff.is_locked), status
+    return render_template("admin/staff.html", people=accounts.staff_list(), form=form,
+                           is_locked=sign_in.is_locked), status
 
 
 @bp.post("/staff")
@@ -73,11 +74,11 @@ def staff_add():
     form = forms.StaffAddForm()
     if not form.validate_on_submit():
         return _staff_page(form, 422)
-    password = staff.generate_password()
+    password = passwords.generate_password()
     try:
-        user = staff.create(form.email.data, form.name.data, form.role.data, password,
+        user = accounts.create(form.email.data, form.name.data, form.role.data, password,
                             actor=_me())
-    except staff.StaffError as error:
+    except accounts.StaffError as error:
         db.session.rollback()
         _show_error(form, error)
         return _staff_page(form, 422)
@@ -96,7 +97,7 @@ def staff_detail(user_id: int):
 def _detail_page(person: User, role_form, status: int = 200):
     return render_template("admin/staff_detail.html", person=person, role_form=role_form,
                            is_self=person.id == _me().id,
-                           is_locked=staff.is_locked(person)), status
+                           is_locked=sign_in.is_locked(person)), status
 
 
 @bp.post("/staff/<int:user_id>/role")
@@ -106,8 +107,8 @@ def staff_role(user_id: int):
     if not form.validate_on_submit():
         return _detail_page(person, form, 422)
     try:
-        changed = staff.change_role(person, form.role.data, actor=_me())
-    except staff.StaffError as error:
+        changed = accounts.change_role(person, form.role.data, actor=_me())
+    except accounts.StaffError as error:
         db.session.rollback()
         _show_error(form, error)
         return _detail_page(person, form, 422)
@@ -118,14 +119,14 @@ def staff_role(user_id: int):
 
 @bp.post("/staff/<int:user_id>/deactivate")
 def staff_deactivate(user_id: int):
-    return _account_change(user_id, staff.deactivate,
+    return _account_change(user_id, accounts.deactivate,
                            "Account deactivated: every session of theirs has ended.",
                            "The account was already deactivated.")
 
 
 @bp.post("/staff/<int:user_id>/reactivate")
 def staff_reactivate(user_id: int):
-    return _account_change(user_id, staff.reactivate,
+    return _account_change(user_id, accounts.reactivate,
                            "Account reactivated. Give them a new password if they need one.",
                            "The account was already active.")
 
@@ -134,7 +135,7 @@ def _account_change(user_id: int, change, done: str, unchanged: str):
     person = _user_or_404(user_id)
     try:
         changed = change(person, actor=_me())
-    except staff.StaffError as error:
+    except accounts.StaffError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
@@ -149,8 +150,8 @@ def staff_password(user_id: int):
     if person.id == _me().id:
         flash("Change your own password under 'Your password'.", "error")
         return redirect(url_for("admin.staff_detail", user_id=person.id))
-    password = staff.generate_password()
-    staff.set_password(person, password, actor=_me(), action="staff.password_reset")
+    password = passwords.generate_password()
+    accounts.set_password(person, password, actor=_me(), action="staff.password_reset")
     db.session.commit()
     return render_template("admin/password_shown.html", person=person, password=password,
                            is_new=False)
@@ -170,16 +171,16 @@ def clinic_settings():
     if not form.validate_on_submit():
         return render_template("admin/settings.html", form=form), 422
     try:
-        changed = staff.update_settings(form.values(), form.expected_version(), actor=_me())
+        changed = settings.update_settings(form.values(), form.expected_version(), actor=_me())
         db.session.commit()
-    except staff.SettingsConflict:
+    except settings.SettingsConflict:
         db.session.rollback()
         return _conflict(form)
     except StaleDataError:  # saved by someone else between our read and our write
         db.session.rollback()
         g.pop("clinic_settings", None)
         return _conflict(form)
-    except staff.StaffError as error:
+    except accounts.StaffError as error:
         db.session.rollback()
         _show_error(form, error)
         return render_template("admin/settings.html", form=form), 422
@@ -192,7 +193,7 @@ def _conflict(form):
     saved = settings.get()
     typed = form.values()
     differences = [(getattr(form, key).label.text, _shown(getattr(saved, key)),
-                    _shown(typed[key])) for key in staff.SETTING_FIELDS
+                    _shown(typed[key])) for key in settings.SETTING_FIELDS
                    if str(getattr(saved, key)) != str(typed[key])]
     form.version.raw_data = None
     form.version.data = str(saved.version)

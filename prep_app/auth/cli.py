@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 
 from ..cli import unit_of_work
 from ..models import Role
-from ..services import staff
+from ..services import accounts, sign_in
 
 staff_cli = AppGroup("staff", help="Staff accounts.")
 ROLES = click.Choice([role.value for role in Role])
@@ -48,14 +48,14 @@ def staff_errors():
     try:
         with unit_of_work():
             yield
-    except staff.StaffError as error:
+    except accounts.StaffError as error:
         raise click.ClickException(str(error)) from None
 
 
 def _user(email: str):
-    user = staff.find_by_email(email)
+    user = accounts.find_by_email(email)
     if user is None:
-        raise staff.StaffError(f"There is no staff account with the email {email.strip()}.")
+        raise accounts.StaffError(f"There is no staff account with the email {email.strip()}.")
     return user
 
 
@@ -67,9 +67,9 @@ def add(email: str, name: str, role: str):
     """Create a staff account. The password comes from standard input or a prompt."""
     with staff_errors():
         # Check everything but the password first, so a typo is caught before it is typed.
-        staff.check_new_account(email, name, role)
+        accounts.check_new_account(email, name, role)
         password = read_password()
-        user = staff.create(email, name, role, password, detail="; command line")
+        user = accounts.create(email, name, role, password, detail="; command line")
     click.echo(f"Added {user.email} as {user.role.label} (account #{user.id}).")
 
 
@@ -79,7 +79,7 @@ def deactivate(email: str):
     """Deactivate an account: its sessions end at once and it can no longer sign in."""
     with staff_errors():
         user = _user(email)
-        changed = staff.deactivate(user, detail="command line")
+        changed = accounts.deactivate(user, detail="command line")
     click.echo(f"Deactivated {user.email}; every session of theirs has ended." if changed
                else f"{user.email} was already deactivated.")
 
@@ -91,15 +91,15 @@ def set_password(email: str):
     with staff_errors():
         user = _user(email)
         password = read_password()
-        staff.set_password(user, password, detail="command line")
+        accounts.set_password(user, password, detail="command line")
     click.echo(f"New password set for {user.email}; their other sessions have ended.")
 
 
 @staff_cli.command("list")
 def list_staff():
     """List staff accounts (no passwords, of course)."""
-    for user in staff.staff_list():
+    for user in accounts.staff_list():
         state = "active" if user.is_active_account else "deactivated"
-        if user.is_active_account and staff.is_locked(user):
+        if user.is_active_account and sign_in.is_locked(user):
             state = "locked for now"
         click.echo(f"#{user.id}  {user.email}  {user.name}  [{user.role.label}, {state}]")

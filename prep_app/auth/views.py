@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..services import staff
+from ..services import accounts, sign_in
 from . import forms
 from .access import (
     STAFF,
@@ -28,8 +28,8 @@ account = Blueprint("account", __name__, url_prefix="/account")
 require_roles(account, *STAFF)
 
 SIGN_IN_FAILED = ("That email and password do not match an active account. After "
-                  f"{staff.MAX_FAILED_SIGN_INS} wrong tries in a row, signing in to an account "
-                  f"pauses for {int(staff.LOCK_DURATION.total_seconds() // 60)} minutes.")
+                  f"{sign_in.MAX_FAILED_SIGN_INS} wrong tries in a row, signing in to an account "
+                  f"pauses for {int(sign_in.LOCK_DURATION.total_seconds() // 60)} minutes.")
 
 
 @bp.app_context_processor
@@ -50,7 +50,7 @@ def login():
         form.next.data = target or ""
     failed = False
     if form.validate_on_submit():
-        user = staff.authenticate(form.email.data, form.password.data)
+        user = sign_in.authenticate(form.email.data, form.password.data)
         db.session.commit()  # the sign-in, or the failure and its count
         if user is not None:
             start_session(user)
@@ -65,7 +65,7 @@ def login():
 def logout():
     if current_user.is_authenticated:
         user = current_user._get_current_object()
-        staff.sign_out(user)
+        sign_in.sign_out(user)
         db.session.commit()
     end_session()
     flash("You are signed out.")
@@ -87,16 +87,16 @@ def password():
     user = current_user._get_current_object()
     if form.validate_on_submit():
         try:
-            staff.change_own_password(user, form.current_password.data, form.new_password.data)
-        except staff.StaffError as error:
+            sign_in.change_own_password(user, form.current_password.data, form.new_password.data)
+        except accounts.StaffError as error:
             db.session.commit()  # a wrong current password is counted
-            if staff.is_locked(user):
-                staff.sign_out(user, reason="too many wrong passwords")
+            if sign_in.is_locked(user):
+                sign_in.sign_out(user, reason="too many wrong passwords")
                 db.session.commit()
                 end_session()
                 flash("You were signed out after several wrong passwords.")
                 return redirect(url_for("auth.login"))
-            field = (form.current_password if isinstance(error, staff.WrongPassword)
+            field = (form.current_password if isinstance(error, sign_in.WrongPassword)
                      else form.new_password)
             field.errors = [str(error)]
         else:

@@ -1,14 +1,21 @@
-"""The clinic's settings row, read once per request."""
+"""The clinic's settings: the one row, read once per request, and the rules for changing it
+(which only an admin does)."""
 
 from __future__ import annotations
 
+import zoneinfo
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import g, has_request_context
 
 from ..extensions import db
 from ..models import ClinicSettings, utcnow
+from . import audit, text
+from .accounts import StaffError
 
 
 def get() -> ClinicSettings:
@@ -35,3 +42,100 @@ def to_local(moment: datetime) -> datetime:
 def today() -> date:
     """Today in the clinic's time zone (not the server's)."""
     return to_local(utcnow()).date()
+
+
+class SettingsConflict(StaffError):
+    """Someone else saved the settings since this form was opened."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    low: int
+    high: int
+
+
+SETTING_BOUNDS = {
+    "solid_fast_hours": Bounds(0, 24),
+    "clear_fast_hours": Bounds(0, 24),
+    "arrive_early_minutes": Bounds(0, 120),
+    "link_grace_hours": Bounds(1, 720),
+    "idle_timeout_minutes": Bounds(5, 60),
+}
+SETTING_FIELDS = ("name", "phone", "timezone", "country", *SETTING_BOUNDS, "is_dob_check_on")
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Time zones by place ("America/Denver"), and UTC."""
+    places = (z for z in zoneinfo.available_timezones()
+              if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+    return ("UTC", *sorted(places))
+
+
+def phone_regions() -> frozenset[str]:
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def clinic_phone(raw: str | None, country: str) -> str:
+    """The clinic's phone number, checked, written the way people there write it."""
+    raw = text.clean(raw)[:40]
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise StaffError("That phone number does not look right for the clinic's country.",
+                         "phone")
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL
+           if phonenumbers.region_code_for_number(number) == country
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, fmt)
+
+
+def clean_settings(values: dict) -> dict:
+    """Check every setting; returns the cleaned values or raises StaffError naming the field."""
+    out: dict = {}
+    name = " ".join(text.clean(values.get("name")).split())
+    if not name or len(name) > 120:
+        raise StaffError("Enter the clinic's name (up to 120 characters).", "name")
+    out["name"] = name
+    country = text.clean(values.get("country")).upper()
+    if country not in phone_regions():
+        raise StaffError("Choose a country from the list.", "country")
+    out["country"] = country
+    zone = text.clean(values.get("timezone"))
+    if zone not in time_zones():
+        raise StaffError("Choose a time zone from the list.", "timezone")
+    out["timezone"] = zone
+    out["phone"] = clinic_phone(values.get("phone"), country)
+    for key, bounds in SETTING_BOUNDS.items():
+        value = values.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not (
+                bounds.low <= value <= bounds.high):
+            raise StaffError(f"Use a whole number from {bounds.low} to {bounds.high}.", key)
+        out[key] = value
+    if out["clear_fast_hours"] > out["solid_fast_hours"]:
+        raise StaffError("Clear liquids cannot stop before solid food does: use a number no "
+                         "larger than the hours for solid food.", "clear_fast_hours")
+    out["is_dob_check_on"] = bool(values.get("is_dob_check_on"))
+    return out
+
+
+def update_settings(values: dict, expected_version: int, actor=None) -> list[str]:
+    """Save the clinic's settings, when nobody saved them since ``expected_version`` was read.
+
+    Returns the names of the settings that changed (also written to the audit row). The row's
+    version column guards the race between two saves at the same moment, too.
+    """
+    clinic: ClinicSettings = get()
+    if clinic.version != expected_version:
+        raise SettingsConflict("Someone else saved the settings while you were editing them.")
+    cleaned = clean_settings(values)
+    changed = [key for key in SETTING_FIELDS if getattr(clinic, key) != cleaned[key]]
+    for key in changed:
+        setattr(clinic, key, cleaned[key])
+    if changed:
+        audit.record("settings.update", record_type="clinic_settings", record_id=clinic.id,
+                     detail="changed: " + ", ".join(changed), actor=actor)
+        db.session.flush()
+    return changed

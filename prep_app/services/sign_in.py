@@ -1,0 +1,101 @@
+"""Staff sign-in with a per-account lockout, sign-out everywhere, and changing one's own
+password.
+
+Every change here adds its audit row and flushes; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import User, utcnow
+from . import audit
+from .accounts import StaffError, end_sessions, normalise_email, set_password
+from .passwords import dummy_hash, hash_password, hasher, verify_password
+
+MAX_FAILED_SIGN_INS = 5
+LOCK_DURATION = timedelta(minutes=15)
+
+
+class WrongPassword(StaffError):
+    """The current password given to change a password is not the right one."""
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def authenticate(email: str | None, password: str | None) -> User | None:
+    """The user, when the email and password match an active account that is not locked.
+
+    Every failure looks the same to the person signing in (unknown account, wrong password,
+    locked, deactivated) and takes about as long: a password hash is always checked. Failures
+    are counted on the account, whatever address they come from; too many in a row lock it
+    for a while. Each attempt is audited; no email address or password is stored in the row.
+    """
+    password = password or ""
+    email = normalise_email(email)
+    user = None
+    if email and len(email) <= 254:
+        # FOR UPDATE: two failures at once on PostgreSQL both count (SQLite's write lock
+        # already serialises the request).
+        user = db.session.scalar(select(User).where(User.email == email).with_for_update())
+    if user is None:
+        verify_password(dummy_hash(), password)
+        audit.record("sign_in.failed", detail="unknown account")
+        db.session.flush()
+        return None
+    matches = verify_password(user.password_hash, password)
+    now = utcnow()
+    if is_locked(user, now) or not user.is_active_account:
+        reason = "account locked" if user.is_active_account else "account deactivated"
+        audit.record("sign_in.failed", record_type="user", record_id=user.id, detail=reason)
+        db.session.flush()
+        return None
+    if not matches:
+        register_failure(user, now)
+        return None
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    audit.record("sign_in", record_type="user", record_id=user.id, actor=user)
+    db.session.flush()
+    return user
+
+
+def register_failure(user: User, now: datetime | None = None,
+                     detail: str = "wrong password") -> bool:
+    """Count a wrong password; lock the account after too many. Returns True when it locked."""
+    now = now or utcnow()
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    locked = user.failed_sign_ins >= MAX_FAILED_SIGN_INS
+    if locked:
+        user.failed_sign_ins = 0
+        user.locked_until = now + LOCK_DURATION
+        detail += f"; locked for {int(LOCK_DURATION.total_seconds() // 60)} minutes"
+    audit.record("sign_in.failed", record_type="user", record_id=user.id, detail=detail)
+    db.session.flush()
+    return locked
+
+
+def sign_out(user: User, reason: str = "") -> None:
+    """Sign this user out everywhere (the session epoch moves on)."""
+    end_sessions(user)
+    audit.record("sign_out", record_type="user", record_id=user.id, detail=reason, actor=user)
+    db.session.flush()
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """The person changes their own password. A wrong current password counts as a failed
+    sign-in (so a borrowed session cannot guess it); other sessions end."""
+    if not verify_password(user.password_hash, current or ""):
+        register_failure(user, detail="wrong current password on password change")
+        raise WrongPassword("That is not your current password.")
+    if verify_password(user.password_hash, new or ""):
+        raise StaffError("Choose a password different from your current one.", "password")
+    set_password(user, new, actor=user, action="staff.password_change")
