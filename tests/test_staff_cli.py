@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from prep_app.auth import cli as staff_cli
+from prep_app.cli import staff as staff_cli
 from prep_app.extensions import db
 from prep_app.models import AuditEvent, Role, User
 from prep_app.services.sign_in import MAX_FAILED_SIGN_INS, register_failure

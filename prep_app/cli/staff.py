@@ -16,9 +16,9 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..cli import unit_of_work
 from ..models import Role
 from ..services import accounts, sign_in
+from .common import unit_of_work
 
 staff_cli = AppGroup("staff", help="Staff accounts.")
 ROLES = click.Choice([role.value for role in Role])

@@ -1,0 +1,55 @@
+"""``flask schedule ...``: the schedule from the practice-management system."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..extensions import db
+from .common import link_context, unit_of_work
+
+schedule_cli = AppGroup("schedule", help="The schedule from the practice-management system.")
+
+
+@schedule_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--mapping", "mapping_name", default=None,
+              help="The saved column mapping of the system the file comes from.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; "
+                                              "write nothing.")
+def schedule_import(file, mapping_name: str | None, dry_run: bool):
+    """Import bookings from a CSV file (every row is checked first; any problem writes
+    nothing)."""
+    from ..services import imports
+
+    data = file.read(imports.MAX_BYTES + 1)
+    with unit_of_work(), link_context():
+        plan = imports.run(data, mapping=_mapping(mapping_name), dry_run=dry_run)
+        lines = [f"Check: {note}" for note in plan.duplicates]
+        if plan.ignored_columns:
+            lines.append("Columns not used: " + ", ".join(plan.ignored_columns))
+        if not plan.is_ok:
+            db.session.rollback()
+            for problem in plan.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"Nothing was imported: {len(plan.problems)} problem"
+                                       f"{'' if len(plan.problems) == 1 else 's'} to fix first.")
+        if dry_run:
+            db.session.rollback()
+            lines.append(f"Dry run, nothing was written. The import would give: {plan.summary()}.")
+        else:
+            lines.append(f"Imported: {plan.summary()}.")
+    click.echo("\n".join(lines))
+
+
+def _mapping(name: str | None):
+    from ..models import ImportMapping
+    from ..services import imports
+
+    if name is None:
+        return None
+    saved = db.session.scalar(select(ImportMapping).filter_by(name=name))
+    if saved is None:
+        raise click.ClickException(f"There is no saved mapping called {name!r}.")
+    return imports.Mapping.of(saved)
