@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as config_module
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import compress, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -61,7 +61,19 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
+    compress.init_app(app)  # COMPRESS_REGISTER is off: compress_response() calls it
+    app.after_request(compress_response)
     Babel(app, default_locale="en", default_timezone="UTC")
+
+
+def compress_response(response):
+    """Flask-Compress, closing what it wraps: a static file it compresses as a stream would
+    otherwise stay open until garbage collection."""
+    body = response.response
+    response = compress.after_request(response)
+    if response.response is not body and hasattr(body, "close"):
+        response.call_on_close(body.close)
+    return response
 
 
 def register_security(app: Flask) -> None:

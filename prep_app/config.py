@@ -76,6 +76,12 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
+        # Flask-Compress: brotli when the browser offers it, else gzip; static files (sent as
+        # streams) too, and their conditional requests still answered with 304.
+        "COMPRESS_REGISTER": False,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+        "COMPRESS_STREAMING_ENDPOINT_CONDITIONAL": ["static", "main.favicon"],
     }
     if env == "development" and not config["SECRET_KEY"]:
         # A development key is made per machine and kept in the instance folder, never a literal.

@@ -1,7 +1,9 @@
 """Security headers, request ids, trusted hosts and proxy handling: all in one place.
 
 - Every response (pages, redirects, errors, static files) gets the CSP and its companions.
-- Everything but a static file is ``Cache-Control: no-store``: pages may carry PHI.
+- Everything but a static file is ``Cache-Control: no-store``: pages may carry PHI. A static
+  file asked for by its versioned URL (``assets.static_url``) is kept a year; the favicon,
+  the manifest and an unversioned static URL are revalidated each time.
 - HSTS only when the request came over HTTPS. Behind a TLS proxy, ``PROXY_FIX_HOPS`` says how
   many proxies to trust for X-Forwarded-For/-Proto/-Host (0: none, the default).
 - No page takes an upload: a request with a file part gets a 400 before any view reads a
@@ -17,12 +19,14 @@ import secrets
 from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import assets
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 HSTS = "max-age=63072000; includeSubDomains"
 
-# Static files carry no patient information and may be cached (revalidated by ETag).
-CACHEABLE_ENDPOINTS = {"static"}
+# Static files, the favicon and the manifest carry no patient information and may be cached.
+CACHEABLE_ENDPOINTS = {"static", "main.favicon", "main.manifest"}
 
 FIXED_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -55,12 +59,20 @@ def refuse_uploads():
 
 def add_headers(response):
     response.headers.update(FIXED_HEADERS)
-    if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
-        response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = cache_control(response)
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Request-Id"] = request_id()
     return response
+
+
+def cache_control(response) -> str:
+    if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
+        return "no-store"
+    if request.endpoint == "static" and assets.is_current(
+            (request.view_args or {}).get("filename"), request.args.get("v")):
+        return assets.ONE_YEAR
+    return "no-cache"
 
 
 def request_id() -> str:

@@ -30,6 +30,8 @@ MATRIX = {
     "static": OPEN,
     "main.index": OPEN,
     "main.health": OPEN,
+    "main.favicon": OPEN,
+    "main.manifest": OPEN,
     "auth.login": OPEN,
     "auth.logout": dict.fromkeys(VISITORS, "sign_in"),  # always ends on the sign-in page
     "auth.account.keep_alive": STAFF,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -206,3 +207,97 @@ def test_an_unknown_host_cannot_reach_a_patient_link(trusting_app, book):
     client = trusting_app.test_client()
     assert client.get(f"/p/{token}", headers={"Host": "evil.example"}).status_code == 400
     assert client.get(f"/p/{token}", headers={"Host": "prep.clinic.example"}).status_code == 302
+
+
+# --- compression and caching -------------------------------------------------------------
+
+
+def asset_urls(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+
+
+def test_every_asset_a_page_links_carries_its_content_hash_and_is_kept_a_year(client, app):
+    import hashlib
+
+    urls = asset_urls(client.get("/").text)
+    assert any(".css" in url for url in urls)
+    for url in urls:
+        path, _, query = url.partition("?")
+        assert re.fullmatch(r"v=[0-9a-f]{12}", query), url
+        body = (Path(app.static_folder) / path.removeprefix("/static/")).read_bytes()
+        assert query == f"v={hashlib.sha256(body).hexdigest()[:12]}"  # a new file, a new URL
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert_hardened(response, phi=False)
+        response.close()
+
+
+def test_a_static_file_without_its_current_hash_is_checked_again_each_time(client):
+    for url in ("/static/app.css", "/static/app.css?v=000000000000"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-cache"  # an ETag revalidates it
+        response.close()
+
+
+def test_no_template_builds_a_static_url_by_hand(app):
+    templates = Path(app.root_path) / "templates"
+    by_hand = [p.name for p in templates.rglob("*.html") if "url_for('static'" in p.read_text()]
+    assert by_hand == []  # static_url() adds the content hash
+
+
+@pytest.mark.parametrize("accept, encoding, decode", [
+    ("gzip, deflate, br", "br", "brotli"),
+    ("gzip", "gzip", "gzip"),
+])
+def test_pages_and_assets_are_compressed_when_the_browser_asks(patient, accept, encoding,
+                                                              decode):
+    import gzip
+
+    import brotli
+
+    unpack = {"brotli": brotli.decompress, "gzip": gzip.decompress}[decode]
+    page = patient.get("/checklist/", headers={"Accept-Encoding": accept})
+    assert page.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in page.headers["Vary"]
+    assert "Getting ready" in unpack(page.get_data()).decode()
+    assert_hardened(page)  # still no-store
+    plain = patient.get("/checklist/").text
+    css = next(u for u in asset_urls(plain) if ".css" in u)
+    sheet = patient.get(css, headers={"Accept-Encoding": accept})
+    assert sheet.headers["Content-Encoding"] == encoding
+    raw = unpack(sheet.get_data())
+    assert len(sheet.get_data()) < len(raw) / 3 and b"--pico" in raw
+    assert sheet.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    sheet.close()
+
+
+def test_a_browser_that_asks_for_no_compression_gets_none(client):
+    response = client.get("/")
+    assert "Content-Encoding" not in response.headers and "<html" in response.text
+
+
+# --- favicon and manifest ------------------------------------------------------------------
+
+
+def test_the_favicon_and_the_manifest_are_served_with_their_types(client, app):
+    import json
+
+    html = client.get("/").text
+    links = dict(re.findall(r'<link rel="(icon|manifest)"[^>]*href="([^"]+)"', html))
+    svg = client.get(links["icon"])
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert b"<svg" in svg.get_data()
+    svg.close()
+    ico = client.get("/favicon.ico")  # asked for by browsers whatever the page says
+    assert ico.status_code == 200 and ico.mimetype in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert ico.get_data()[:4] == b"\x00\x00\x01\x00"  # an icon file
+    assert_hardened(ico, phi=False)
+    ico.close()
+    manifest = client.get(links["manifest"])
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    data = json.loads(manifest.get_data())
+    assert data["name"] == "Cedar City Ketamine Clinic" and data["start_url"] == "/"
+    assert {icon["type"] for icon in data["icons"]} >= {"image/svg+xml"}
+    assert_hardened(manifest, phi=False)
