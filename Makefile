@@ -9,9 +9,24 @@ PORT ?= 5000
 FLASK := PREP_ENV=development $(BIN)/flask --app prep_app
 PYTEST := PREP_ENV=testing $(BIN)/pytest
 
-.PHONY: install run test lint test-sqlite test-postgres bench messages clean
+.PHONY: install run test lint test-sqlite test-postgres bench audit messages clean
 
 install: $(VENV)/.installed
+
+# The Nu Html Checker (npm package vnu-jar, run with the machine's Java) for `make test`;
+# Lighthouse too for `make audit`. Both into node_modules/, at the versions package-lock.json
+# pins; --ignore-scripts: vnu-jar's own install script would download a Java runtime.
+VNU := node_modules/vnu-jar/build/dist/vnu.jar
+LIGHTHOUSE := node_modules/.bin/lighthouse
+
+$(VNU): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --omit=dev --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm is missing: the Nu Html Checker test skips (and fails in CI)"; fi
+
+$(LIGHTHOUSE): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@ $(VNU)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +44,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive prep_app wsgi.py
 
-# The whole suite, browser tests included, once on SQLite and once on a throwaway PostgreSQL
+# The whole suite, browser tests included (the Nu Html Checker last, on every page they saved), once on SQLite and once on a throwaway PostgreSQL
 # the tests start themselves. Without PostgreSQL or Chromium those tests skip, saying so;
 # with PREP_REQUIRE_ALL=1 (CI) they fail instead.
-test-sqlite: install
+test-sqlite: install $(VNU)
 	PREP_TEST_DB=sqlite $(PYTEST)
 
-test-postgres: install
+test-postgres: install $(VNU)
 	PREP_TEST_DB=postgresql $(PYTEST)
 
 test: lint test-sqlite test-postgres
@@ -49,4 +64,4 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o prep_app/translations/messages.pot .
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance/*.sqlite3* .pytest_cache .ruff_cache

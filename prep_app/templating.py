@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clinic_time"] = clinic_time
     app.jinja_env.filters["phone"] = pretty_phone
     app.jinja_env.filters["tel"] = tel_href
+    app.jinja_env.filters["html_datetime"] = html_datetime
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.globals["clinic"] = clinic_or_fallback
     app.jinja_env.globals["static_url"] = static_url
@@ -61,6 +62,11 @@ def clinic_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return format_time(_local(moment), "HH:mm", locale=str(get_locale()))
+
+
+def html_datetime(moment: datetime | None) -> str:
+    """For <time datetime>: "2026-12-03T21:00:00+00:00" (HTML allows no microseconds)."""
+    return moment.isoformat(timespec="seconds") if moment else ""
 
 
 def pretty_phone(e164: str | None) -> str:

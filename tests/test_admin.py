@@ -515,3 +515,26 @@ def test_a_change_is_not_kept_when_its_audit_row_cannot_be_written(app, admin, m
     response = admin.post(f"{page}/role", data={"csrf_token": token, "role": "admin"})
     assert response.status_code == 500
     assert person(app, user_id).role == Role.FRONT_DESK
+
+
+# --- valid HTML (the Nu Html Checker's findings) ------------------------------------------
+
+
+def test_a_required_role_list_starts_with_an_empty_choice(admin, make_staff):
+    # A required <select> must start with a placeholder: else "required" can never fail.
+    for url in ("/admin/staff", f"/admin/staff/{make_staff('front_desk')}"):
+        html = admin.get(url).text
+        selects = re.findall(r"<select[^>]*\brequired\b[^>]*>\s*<option([^>]*)>", html)
+        assert selects, url
+        assert all('value=""' in first for first in selects), (url, selects)
+    response = submit_to(admin, "/admin/staff", "/admin/staff",
+                         {"name": "Rosalind Franklin", "email": "rf@example.org", "role": ""})
+    assert response.status_code == 422 and "Choose a role." in response.text
+
+
+def test_audit_times_are_valid_html_dates(app, admin):
+    html = admin.get("/admin/audit").text
+    stamps = re.findall(r'<time datetime="([^"]+)"', html)
+    assert stamps
+    # HTML allows at most three digits after the seconds; Python's isoformat() gives six.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", s) for s in stamps), stamps

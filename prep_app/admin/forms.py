@@ -26,7 +26,9 @@ from ..models import Role
 from ..services import settings
 from ..services.text import clean
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+# A required <select> starts with an empty choice (valid HTML, and "required" can then fail).
+ROLE_CHOICES = [SelectChoice("", "Choose a role"),
+                *(SelectChoice(role.value, role.label) for role in Role)]
 WHOLE_NUMBER = "Enter a whole number, like 6."
 EARLIEST_AUDIT_DATE, LATEST_AUDIT_DATE = date(2000, 1, 1), date(2999, 12, 31)
 

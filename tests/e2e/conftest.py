@@ -113,3 +113,12 @@ def journey(request) -> Journey:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return Journey(folder)
+
+
+LAST = "test_every_page_the_browser_tests_saw_is_valid_html"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The Nu Html Checker goes last: it checks the HTML every other browser test saved."""
+    last = [item for item in items if item.name == LAST]
+    items[:] = [item for item in items if item not in last] + last

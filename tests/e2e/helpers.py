@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+# Every page's HTML saved by this run, for the Nu Html Checker (test_valid_html.py, run last).
+SAVED_PAGES: list[Path] = []
 NARROWEST = 320  # px: the smallest phone the patient pages must fit without sideways scrolling
 
 _axe = Axe()
@@ -57,7 +59,8 @@ def scroll_width_at(page, width: int = NARROWEST) -> int:
 
 class Journey:
     """One test's walk through the app: every page a person arrives at is screenshotted
-    (test-artifacts/e2e/<test>/NN-name.png) and checked by axe-core."""
+    (test-artifacts/e2e/<test>/NN-name.png), its HTML saved beside it (NN-name.html, for the
+    Nu Html Checker) and checked by axe-core."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -68,6 +71,9 @@ class Journey:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        html = path.with_suffix(".html")
+        html.write_text(page.content(), encoding="utf-8")
+        SAVED_PAGES.append(html)
         self.shots[name] = path
         return path
 

@@ -203,3 +203,20 @@ def test_clinician_returns_a_checklist_the_patient_fixes_it_and_it_is_cleared(
     status, answers, _ = stored(app, appointment_id)
     assert status == SubmissionStatus.SUBMITTED
     assert answers["medications_detail"].startswith("Zolpidem")
+
+
+def test_clinic_admin_pages_pass_the_checks(app, make_staff, open_context, journey):
+    """The admin's pages, each checked by axe-core and saved for the Nu Html Checker."""
+    make_staff("admin", "ada@clinic.test", "Ada Admin")
+    colleague = make_staff("front_desk", DESK_EMAIL, "Dana Desk")
+    page = open_context("desktop").new_page()
+    sign_in(page, journey, "ada@clinic.test", "Clinic admin", who="admin")
+    for url, name, h1 in [("/admin/", "admin-home", "Clinic admin"),
+                          ("/admin/staff", "admin-staff", "Staff"),
+                          (f"/admin/staff/{colleague}", "admin-staff-member", "Dana Desk"),
+                          ("/admin/settings", "admin-settings", "Clinic settings"),
+                          ("/admin/audit", "admin-audit", "Audit log")]:
+        page.goto(url)
+        journey.see(page, name, h1)
+    page.goto("/p/not-a-link")
+    journey.see(page, "link-problem", re.compile("link is not working"))
