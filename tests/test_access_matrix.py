@@ -25,6 +25,7 @@ STAFF = {"anonymous": "sign_in", "patient": "sign_in", "front_desk": "ok", "clin
          "admin": "ok"}
 CLINICAL = {**STAFF, "front_desk": "forbidden"}
 ADMIN = {**CLINICAL, "clinician": "forbidden"}
+DESK_AND_ADMIN = {**STAFF, "clinician": "forbidden"}
 
 MATRIX = {
     "static": OPEN,
@@ -53,6 +54,9 @@ MATRIX = {
     "frontdesk.check_in": STAFF,
     "frontdesk.issue_link": STAFF,
     "frontdesk.revoke_link": STAFF,
+    "schedule.upload": DESK_AND_ADMIN,
+    "schedule.confirm": DESK_AND_ADMIN,
+    "schedule.template": DESK_AND_ADMIN,
     "clinician.queue": CLINICAL,
     "clinician.submission": CLINICAL,
     "admin.index": ADMIN,

@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.access import STAFF, require_roles
 from ..database import writes_on_get
 from ..extensions import db
-from ..models import Appointment, PatientLink, utcnow
+from ..models import Appointment, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..services import appointments as appointment_service
 from ..services import audit, links, settings, status
@@ -86,6 +86,12 @@ def _chosen_status() -> str:
     return raw if raw in {s.value for s in Status} else ""
 
 
+def _chosen(name: str, offered: list[str]) -> str:
+    """A session type or clinician to show only, if the day has it (else everything)."""
+    raw = request.args.get(name, "")
+    return raw if raw in offered else ""
+
+
 def _search_words() -> str:
     """A name search comes in a POST body only: patient names never go into URLs (and so
     never into access logs, history or ``next=``)."""
@@ -100,11 +106,18 @@ def board():
     chosen_status, q = _chosen_status(), _search_words()
     rows = status.overview(status.appointments_on(day))
     counts = Counter(row.readiness.status for row in rows)
+    session_types = sorted({r.appointment.session_type for r in rows} - {""}, key=str.casefold)
+    clinicians = sorted({r.appointment.clinician_name for r in rows} - {""}, key=str.casefold)
+    chosen_type = _chosen("session_type", session_types)
+    chosen_clinician = _chosen("clinician", clinicians)
     shown = [row for row in rows
              if (not chosen_status or row.readiness.status == chosen_status)
+             and (not chosen_type or row.appointment.session_type == chosen_type)
+             and (not chosen_clinician or row.appointment.clinician_name == chosen_clinician)
              and (not q or q.casefold() in row.patient.full_name.casefold())]
     params = {"date": day.isoformat() if request.args.get("date") and is_date_ok else "",
-              "status": chosen_status}
+              "status": chosen_status, "session_type": chosen_type,
+              "clinician": chosen_clinician}
 
     def board_url(**changes) -> str:
         merged = {**params, **changes}
@@ -113,6 +126,9 @@ def board():
     context = dict(day=day, is_today=day == settings.today(), is_date_ok=is_date_ok,
                    rows=shown, total=len(rows), counts=counts, statuses=list(Status),
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
+                   session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
+                   chosen_clinician=chosen_clinician,
+                   can_import=current_user.role in (Role.FRONT_DESK, Role.ADMIN),
                    previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
     if request.headers.get("HX-Request") == "true":
         # The poll (or any htmx request) gets the live part only; the script checks the marker.

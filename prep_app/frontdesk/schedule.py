@@ -1,0 +1,129 @@
+"""The schedule import on the board (front desk and clinic admin): upload, preview, import.
+
+Nothing is saved until the person has seen the preview and confirmed it. The preview carries
+the file back in the confirming form (in the POST body, never in a URL), and the confirmation
+checks it again from the start: what is imported is what was checked then.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField, SelectField
+
+from ..auth.access import require_roles
+from ..extensions import db
+from ..models import ImportMapping, Role
+from ..services import imports
+
+bp = Blueprint("schedule", __name__, url_prefix="/board/import")
+require_roles(bp, Role.FRONT_DESK, Role.ADMIN)
+
+PREVIEW_ROWS = 300  # the rows shown in full; problems are listed whatever their number
+# The file travels base64-encoded in the confirming form: a third more than the file itself.
+UPLOAD_LIMIT = imports.MAX_BYTES * 4 // 3 + 64 * 1024
+
+
+@bp.url_value_preprocessor
+def _allow_a_schedule_file(endpoint, values):
+    """A schedule is larger than any other form: allow it here only, and only to the staff who
+    import (the limit is read when the body is, before any before_request runs)."""
+    if current_user.is_authenticated and current_user.role in (Role.FRONT_DESK, Role.ADMIN):
+        request.max_content_length = UPLOAD_LIMIT
+
+
+def _mapping_choices() -> list[tuple[int, str]]:
+    saved = db.session.execute(select(ImportMapping.id, ImportMapping.name)
+                               .order_by(ImportMapping.name)).all()
+    return [(0, "prep_app's own column names (the template)"),
+            *((row.id, row.name) for row in saved)]
+
+
+class UploadForm(FlaskForm):
+    file = FileField("The schedule, as a CSV file", validators=[FileRequired(
+        "Choose the CSV file to import.")], description="Exported from your practice-management "
+                                                        "system, or the template filled in.")
+    mapping = SelectField("Its column names", coerce=int, default=0)
+
+
+class ConfirmForm(FlaskForm):
+    schedule = HiddenField()  # the file, base64
+    mapping = HiddenField()
+
+
+def _mapping_id(raw) -> int:
+    try:
+        return int(raw or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
+    confirm = ConfirmForm(formdata=None, schedule=base64.b64encode(data).decode(),
+                          mapping=str(mapping_id))
+    problems = plan.problems_by_row()
+    shown = [step for step in plan.steps if step.row.number in problems][:PREVIEW_ROWS]
+    shown_numbers = {step.row.number for step in shown}
+    shown += [step for step in plan.steps if step.row.number not in shown_numbers][
+        :max(0, PREVIEW_ROWS - len(shown))]
+    shown.sort(key=lambda step: step.row.number)
+    upload = UploadForm(formdata=None, mapping=mapping_id)
+    upload.mapping.choices = _mapping_choices()
+    return render_template("schedule/preview.html", plan=plan, steps=shown, problems=problems,
+                           hidden_rows=len(plan.steps) - len(shown), confirm=confirm,
+                           form=upload), code
+
+
+@bp.route("/", methods=["GET", "POST"])
+def upload():
+    form = UploadForm()
+    form.mapping.choices = _mapping_choices()
+    if not form.validate_on_submit():
+        return render_template("schedule/upload.html", form=form), 400 if form.errors else 200
+    data = form.file.data.read(imports.MAX_BYTES + 1)
+    plan = imports.check(data, imports.saved_mapping(form.mapping.data or None))
+    db.session.rollback()  # a check only
+    return _preview(plan, data, form.mapping.data, 200 if plan.is_ok else 422)
+
+
+@bp.post("/confirm")
+def confirm():
+    form = ConfirmForm()
+    try:
+        data = base64.b64decode(form.schedule.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not form.validate_on_submit() or not data:
+        flash("That import page was open too long or came from somewhere else. Please upload "
+              "the file again.", "error")
+        return redirect(url_for("schedule.upload"))
+    mapping_id = _mapping_id(form.mapping.data)
+    plan = imports.check(data, imports.saved_mapping(mapping_id or None))
+    if not plan.is_ok:
+        db.session.rollback()
+        return _preview(plan, data, mapping_id, 422)
+    try:
+        imports.apply(plan, actor=current_user._get_current_object())
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # Another import (or the desk) changed the same bookings at the same moment.
+        db.session.rollback()
+        flash("Someone else changed these bookings at the same moment; nothing was imported. "
+              "Please upload the file again.", "error")
+        return redirect(url_for("schedule.upload"))
+    flash(f"Schedule imported: {plan.summary()}.", "success")
+    return redirect(url_for("frontdesk.board"))
+
+
+@bp.get("/template.csv")
+def template():
+    return Response(imports.template_csv(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=schedule-template.csv"})
