@@ -6,8 +6,9 @@
   the manifest and an unversioned static URL are revalidated each time.
 - HSTS only when the request came over HTTPS. Behind a TLS proxy, ``PROXY_FIX_HOPS`` says how
   many proxies to trust for X-Forwarded-For/-Proto/-Host (0: none, the default).
-- No page takes an upload: a request with a file part gets a 400 before any view reads a
-  field (a file where a form expects text would otherwise reach the view as an object).
+- No page takes an upload but those marked ``@takes_upload("field")``, and those only in that
+  field: any other file part gets a 400 before any view reads a field (a file where a form
+  expects text would otherwise reach the view as an object).
 - ``TRUSTED_HOSTS`` is Flask's own setting (3.1+): a request for another Host gets a 400 before
   any view runs, so links built from the Host header cannot be poisoned.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets
@@ -52,9 +53,21 @@ def init_app(app: Flask) -> None:
     app.after_request(add_headers)
 
 
+def takes_upload(*fields: str):
+    """Mark a view whose form has these file fields (the schedule import)."""
+
+    def mark(view):
+        view.upload_fields = frozenset(fields)
+        return view
+
+    return mark
+
+
 def refuse_uploads():
     if request.files:
-        abort(400)
+        view = current_app.view_functions.get(request.endpoint or "")
+        if not set(request.files) <= getattr(view, "upload_fields", frozenset()):
+            abort(400)
 
 
 def add_headers(response):

@@ -22,6 +22,7 @@ from wtforms import HiddenField, SelectField
 from ..auth.access import require_roles
 from ..extensions import db
 from ..models import ImportMapping, Role
+from ..security import takes_upload
 from ..services import imports
 
 bp = Blueprint("schedule", __name__, url_prefix="/board/import")
@@ -83,6 +84,7 @@ def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
 
 
 @bp.route("/", methods=["GET", "POST"])
+@takes_upload("file")
 def upload():
     form = UploadForm()
     form.mapping.choices = _mapping_choices()

@@ -83,26 +83,37 @@ def local_to_utc(naive: datetime) -> datetime:
 
 def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | None = None,
                            email: str | None = None, actor=None) -> tuple[Patient, bool]:
+    patient = new_patient(full_name, date_of_birth, phone, email)
+    known = db.session.scalar(select(Patient).filter_by(name_key=patient.name_key,
+                                                        date_of_birth=patient.date_of_birth))
+    if known is not None:
+        known.phone = patient.phone or known.phone
+        known.email = patient.email or known.email
+        return known, False
+    return add_patients([patient], actor=actor)[0], True
+
+
+def new_patient(full_name: str, date_of_birth: date, phone: str | None = None,
+                email: str | None = None) -> Patient:
+    """A patient record checked and cleaned, not yet added (see :func:`add_patients`)."""
     full_name = clean_text(full_name, 120)
     if not full_name:
         raise AppointmentError("Enter the patient's full name.")
     if not date(1900, 1, 1) <= date_of_birth <= settings.today():
         raise AppointmentError("That date of birth does not look right.")
-    phone = normalise_phone(phone)
-    email = clean_email(email)
-    patient = db.session.scalar(select(Patient).filter_by(name_key=name_key(full_name),
-                                                          date_of_birth=date_of_birth))
-    if patient is not None:
-        patient.phone = phone or patient.phone
-        patient.email = email or patient.email
-        return patient, False
-    patient = Patient(full_name=full_name, name_key=name_key(full_name),
-                      date_of_birth=date_of_birth, phone=phone, email=email)
-    db.session.add(patient)
+    return Patient(full_name=full_name, name_key=name_key(full_name),
+                   date_of_birth=date_of_birth, phone=normalise_phone(phone),
+                   email=clean_email(email))
+
+
+def add_patients(patients: list[Patient], actor=None) -> list[Patient]:
+    """Add patients nobody knows yet (made by :func:`new_patient`), in one flush, each audited."""
+    db.session.add_all(patients)
     db.session.flush()
-    audit.record("patient.create", record_type="patient", record_id=patient.id,
-                 patient_id=patient.id, actor=actor)
-    return patient, True
+    for patient in patients:
+        audit.record("patient.create", record_type="patient", record_id=patient.id,
+                     patient_id=patient.id, actor=actor)
+    return patients
 
 
 def update_contact(patient: Patient, phone: str | None, email: str | None, actor=None) -> None:
@@ -115,13 +126,25 @@ def update_contact(patient: Patient, phone: str | None, email: str | None, actor
 
 
 def create(patient: Patient, starts_at: datetime, actor=None) -> Appointment:
-    _check_future(starts_at)
-    appointment = Appointment(patient=patient, starts_at=starts_at)
-    db.session.add(appointment)
+    return create_many([(patient, starts_at)], actor=actor)[0]
+
+
+def create_many(bookings: list[tuple[Patient, datetime]], actor=None,
+                details: list[dict] | None = None) -> list[Appointment]:
+    """Book sessions, each ``(patient, starts_at)``, in one flush (a schedule import books
+    thousands): every booking, one or many, is made here. ``details`` gives each booking's
+    other columns (external id, session type, clinician)."""
+    for _, starts_at in bookings:
+        _check_future(starts_at)
+    details = details or [{} for _ in bookings]
+    booked = [Appointment(patient=patient, starts_at=starts_at, **extra)
+              for (patient, starts_at), extra in zip(bookings, details, strict=True)]
+    db.session.add_all(booked)
     db.session.flush()
-    audit.record("appointment.create", record_type="appointment", record_id=appointment.id,
-                 patient_id=patient.id, actor=actor)
-    return appointment
+    for appointment in booked:
+        audit.record("appointment.create", record_type="appointment", record_id=appointment.id,
+                     patient_id=appointment.patient.id, actor=actor)
+    return booked
 
 
 def reschedule(appointment: Appointment, starts_at: datetime, actor=None) -> None:

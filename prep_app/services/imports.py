@@ -487,28 +487,42 @@ def apply(plan: Plan, actor=None) -> None:
         raise ScheduleError(plan)
     clinicians = {appointments.name_key(user.name): user for user in db.session.scalars(
         select(User).where(User.role == Role.CLINICIAN, User.is_active_account.is_(True)))}
-    # Patients this file has met already (new ones, or known ones given their id here).
-    met: dict[object, Patient] = {}
-    for step in plan.steps:
+    with db.session.no_autoflush:  # one flush for all new patients, one for all bookings
+        booked = _resolve_patients(plan, actor)
+        for step in plan.steps:
+            if step.action == "moved":
+                appointments.reschedule(step.appointment, step.row.starts_at, actor=actor)
+            elif step.action == "cancelled":
+                appointments.cancel(step.appointment, actor=actor)
+            if step.appointment is not None and not step.row.is_cancelled:
+                _set_session(step.appointment, _session(step.row, clinicians), actor)
+        made = appointments.create_many(
+            [(step.patient, step.row.starts_at) for step in booked], actor=actor,
+            details=[{"external_id": step.row.external_id,
+                      **_session(step.row, clinicians)} for step in booked])
+        for step, appointment in zip(booked, made, strict=True):
+            step.appointment = appointment
+
+
+def _resolve_patients(plan: Plan, actor) -> list[Step]:
+    """Give each booking its patient, adding the new ones; returns the bookings."""
+    met: dict[object, Patient] = {}  # by id in their system, and by name and date of birth
+    new: list[Patient] = []
+    booked = [step for step in plan.steps if step.action == "booked"]
+    for step in booked:
         row = step.row
-        if step.action == "booked":
-            key = (appointments.name_key(row.full_name), row.date_of_birth)
-            patient = step.patient or met.get(row.patient_external_id or key) or met.get(key)
-            if patient is None:
-                patient, _ = appointments.find_or_create_patient(
-                    row.full_name, row.date_of_birth, row.phone, row.email, actor=actor)
-            _update_patient(patient, row)
-            met[key] = patient
-            if patient.external_id:
-                met[patient.external_id] = patient
-            step.appointment = appointments.create(patient, row.starts_at, actor=actor)
-            step.appointment.external_id = row.external_id
-        elif step.action == "moved":
-            appointments.reschedule(step.appointment, row.starts_at, actor=actor)
-        elif step.action == "cancelled":
-            appointments.cancel(step.appointment, actor=actor)
-        if step.appointment is not None and not row.is_cancelled:
-            _set_session(step.appointment, row, clinicians, step.action == "booked", actor)
+        key = (appointments.name_key(row.full_name), row.date_of_birth)
+        patient = step.patient or met.get(row.patient_external_id or key) or met.get(key)
+        if patient is None:
+            patient = appointments.new_patient(row.full_name, row.date_of_birth, row.phone,
+                                               row.email)
+            new.append(patient)
+        _update_patient(patient, row)
+        step.patient = met[key] = patient
+        if patient.external_id:
+            met[patient.external_id] = patient
+    appointments.add_patients(new, actor=actor)
+    return booked
 
 
 def _update_patient(patient: Patient, row: Row) -> None:
@@ -518,18 +532,20 @@ def _update_patient(patient: Patient, row: Row) -> None:
     patient.language = row.language or patient.language
 
 
-def _set_session(appointment: Appointment, row: Row, clinicians: dict[str, User],
-                 is_new: bool, actor) -> None:
+def _session(row: Row, clinicians: dict[str, User]) -> dict:
     staff = clinicians.get(appointments.name_key(row.clinician)) if row.clinician else None
-    session = (row.session_type, staff.name if staff else row.clinician,
-               staff.id if staff else None)
-    if session == (appointment.session_type, appointment.clinician_name,
-                   appointment.clinician_id):
+    return {"session_type": row.session_type,
+            "clinician_name": staff.name if staff else row.clinician,
+            "clinician_id": staff.id if staff else None}
+
+
+def _set_session(appointment: Appointment, session: dict, actor) -> None:
+    if all(getattr(appointment, column) == value for column, value in session.items()):
         return
-    appointment.session_type, appointment.clinician_name, appointment.clinician_id = session
-    if not is_new:
-        audit.record("appointment.update_session", record_type="appointment",
-                     record_id=appointment.id, patient_id=appointment.patient_id, actor=actor)
+    for column, value in session.items():
+        setattr(appointment, column, value)
+    audit.record("appointment.update_session", record_type="appointment",
+                 record_id=appointment.id, patient_id=appointment.patient_id, actor=actor)
 
 
 def run(data: bytes, *, mapping: Mapping | None = None, actor=None,
