@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.gunicorn_server import (
+    LOOPBACK_CROWD_LIMITS,
     ROOT,
     SECTIONS,
     Gunicorn,
@@ -52,7 +53,7 @@ class Bench:
         self.staff_password = secrets.token_urlsafe(18)
         self.env = {"PREP_ENV": "production", "SECRET_KEY": self.secret,
                     "DATABASE_URL": self.small_url, "TRUSTED_HOSTS": "127.0.0.1,localhost",
-                    "PROXY_FIX_HOPS": "0"}
+                    "PROXY_FIX_HOPS": "0", **LOOPBACK_CROWD_LIMITS}
         # The in-process apps (data, profiles) are configured exactly like the workers.
         os.environ.update(self.env)
         from prep_app import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as config_module
-from .extensions import compress, csrf, db, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     compress.init_app(app)  # COMPRESS_REGISTER is off: compress_response() calls it
     app.after_request(compress_response)
+    limiter.init_app(app)
     Babel(app, default_locale="en", default_timezone="UTC")
 
 

@@ -44,6 +44,18 @@ def _number(name: str, default: str, kind: type):
     return value
 
 
+def _limit(name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = os.environ.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must read like 10/minute or 10/minute;50/hour, "
+                          f"not {value!r}.") from None
+    return value
+
+
 def database_url(raw: str) -> str:
     """``postgres://`` and ``postgresql://`` use the installed driver, psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -82,6 +94,16 @@ def from_environment(instance_path: str) -> dict:
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
         "COMPRESS_STREAMING_ENDPOINT_CONDITIONAL": ["static", "main.favicon"],
+        # Rate limits (Flask-Limiter's notation, ";" between several). Per client address:
+        "SIGN_IN_RATE_LIMIT": _limit("SIGN_IN_RATE_LIMIT", "10/minute;50/hour"),
+        "PATIENT_RATE_LIMIT": _limit("PATIENT_RATE_LIMIT", "20/minute;100/hour"),
+        # And for everyone together, per kind (sign-in; link opening and date of birth):
+        "OVERALL_RATE_LIMIT": _limit("OVERALL_RATE_LIMIT", "300/minute"),
+        # Where the counts live: memory:// is one process's own; several processes or servers
+        # share redis:// (or memcached://) so a limit holds across all of them.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
+        or "memory://",
+        "RATE_LIMITING": True,  # only the test suite turns the limits off
     }
     if env == "development" and not config["SECRET_KEY"]:
         # A development key is made per machine and kept in the instance folder, never a literal.

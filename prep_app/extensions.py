@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and attached in :func:`prep_app.create_app`."""
 
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 compress = Compress()
+# Storage and limits come from the settings (RATELIMIT_STORAGE_URI, *_RATE_LIMIT); the limits
+# sit on the views a stranger reaches (prep_app/limits.py). Keys are client addresses only.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

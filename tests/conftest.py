@@ -58,6 +58,7 @@ def base_config(**overrides) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "PASSWORD_HASH_COST": "test",
         "SERVER_NAME": None,
+        "RATE_LIMITING": False,  # tests/test_rate_limits.py turns them on
         **overrides,
     }
 

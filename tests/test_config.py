@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "4f1c" * 16
 SETTINGS = ("PREP_ENV", "SECRET_KEY", "FLASK_DEBUG", "DATABASE_URL", "TRUSTED_HOSTS",
             "PROXY_FIX_HOPS", "PUBLIC_BASE_URL", "ABSOLUTE_SESSION_HOURS", "PASSWORD_HASH_COST",
-            "LOG_LEVEL")
+            "LOG_LEVEL", "SIGN_IN_RATE_LIMIT", "PATIENT_RATE_LIMIT", "OVERALL_RATE_LIMIT",
+            "RATELIMIT_STORAGE_URI")
 
 
 @pytest.fixture
@@ -154,7 +155,9 @@ def test_without_database_url_sqlite_lives_in_the_instance_folder(env, monkeypat
 @pytest.mark.parametrize(("name", "value"), [("PROXY_FIX_HOPS", "one"),
                                              ("ABSOLUTE_SESSION_HOURS", "-1"),
                                              ("PASSWORD_HASH_COST", "cheap"),
-                                             ("LOG_LEVEL", "LOUD")])
+                                             ("LOG_LEVEL", "LOUD"),
+                                             ("SIGN_IN_RATE_LIMIT", "lots"),
+                                             ("PATIENT_RATE_LIMIT", "5 a minute")])
 def test_a_bad_value_is_named(env, name, value):
     env(SECRET_KEY=GOOD_SECRET, **{name: value})
     with pytest.raises(ConfigError, match=name):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import limits
 from ..extensions import db
 from ..services import accounts, sign_in
 from . import forms
@@ -39,6 +40,7 @@ def staff_session_timing():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limits.sign_in
 def login():
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import timeline
+from .. import limits, timeline
 from ..database import writes_on_get
 from ..extensions import db
 from ..models import ItemKind, SubmissionStatus
@@ -71,6 +71,7 @@ def link_problem():
 
 @bp.get("/p/<token>")
 @writes_on_get
+@limits.patient_link
 def open_link(token: str):
     link = links.find_usable(token=token)
     if link is None:
@@ -85,6 +86,7 @@ def open_link(token: str):
 
 
 @bp.route("/checklist/verify", methods=["GET", "POST"])
+@limits.date_of_birth
 def verify():
     link = g.patient_link
     if not needs_dob_check(link):

@@ -1,0 +1,52 @@
+"""Rate limits on what a stranger can reach: per client address and for everyone together.
+
+The views wear these decorators; the numbers are settings (``SIGN_IN_RATE_LIMIT``,
+``PATIENT_RATE_LIMIT``, ``OVERALL_RATE_LIMIT``) and the counts live where
+``RATELIMIT_STORAGE_URI`` says. A burst gets the calm 429 page (errors.py) with Retry-After.
+Only unsafe requests and link openings count: reading a form is not a try.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from .extensions import limiter
+
+
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _off() -> bool:
+    return not current_app.config.get("RATE_LIMITING", True)
+
+
+def _everyone() -> str:
+    return "everyone"
+
+
+def _limits(scope: str, per_client: str, methods: list[str] | None):
+    client = limiter.shared_limit(_setting(per_client), scope=scope, methods=methods,
+                                  exempt_when=_off)
+    overall = limiter.shared_limit(_setting("OVERALL_RATE_LIMIT"), scope=scope + "-all",
+                                   key_func=_everyone, methods=methods, exempt_when=_off)
+
+    def decorate(view):
+        return client(overall(view))
+
+    return decorate
+
+
+def sign_in(view):
+    """Sign-in attempts (POST) and anything else that checks a staff password."""
+    return _limits("sign-in", "SIGN_IN_RATE_LIMIT", ["POST"])(view)
+
+
+def patient_link(view):
+    """Opening a link; it shares one allowance with the date-of-birth answers."""
+    return _limits("patient", "PATIENT_RATE_LIMIT", ["GET"])(view)
+
+
+def date_of_birth(view):
+    """Date-of-birth answers (POST), counted with the link openings."""
+    return _limits("patient", "PATIENT_RATE_LIMIT", ["POST"])(view)
