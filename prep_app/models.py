@@ -236,6 +236,8 @@ class PatientLink(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     failed_dob_attempts: Mapped[int] = mapped_column(Integer, default=0)
     dob_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every wrong date of birth on this link, never reset: enough of them lock it for good.
+    dob_failures_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     appointment: Mapped[Appointment] = relationship(back_populates="links")
 

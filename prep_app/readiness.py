@@ -77,6 +77,7 @@ class Facts:
     is_driver_confirmed: bool = False
     link_expires_at: datetime | None = None  # of the newest link; None: no link ever
     is_link_revoked: bool = False
+    is_link_locked: bool = False  # after too many wrong dates of birth
     submission_status: str | None = None  # None: no submission yet
     answers: Mapping[str, str] = field(default_factory=dict)
     revision: int = 0
@@ -140,7 +141,7 @@ def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetim
 
     link_note = _link_note(facts, now)
     if facts.submission_status is None:
-        if facts.link_expires_at is None or facts.is_link_revoked:
+        if facts.link_expires_at is None or facts.is_link_revoked or facts.is_link_locked:
             return Readiness(Status.NOT_SENT, (link_note or "No link sent yet",))
         return Readiness(Status.NOT_STARTED, (link_note or "Link sent; nothing saved yet",))
 
@@ -202,6 +203,8 @@ def _link_note(facts: Facts, now: datetime) -> str | None:
         return None
     if facts.is_link_revoked:
         return "Link revoked; send a new one"
+    if facts.is_link_locked:
+        return "Link locked after wrong dates of birth; send a new one"
     if facts.link_expires_at <= now:
         return "Link expired; send a new one"
     return None

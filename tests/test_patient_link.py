@@ -18,7 +18,7 @@ from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings
 
 from .browserlike import element
-from .patient_forms import DOB, calm_answers, open_link, save, stored
+from .patient_forms import DOB, appointment_day, calm_answers, open_link, save, stored
 
 CLINIC_PHONE = "(435) 555-0100"  # the default setting
 CLINIC_TEL = "tel:+14355550100"  # what a phone dials: E.164, never the number as typed
@@ -296,6 +296,92 @@ def test_five_wrong_dates_of_birth_pause_the_link_even_in_a_new_browser(app, cli
         actions = db.session.scalars(select(AuditEvent.action).where(
             AuditEvent.action.startswith("link.verify"))).all()
     assert actions == ["link.verify_failed"] * 5 + ["link.verify"]
+
+
+def wrong_dob(client):
+    return client.submit("/checklist/verify", {"date_of_birth": "1990-01-30"})
+
+
+def test_ten_wrong_dates_of_birth_lock_the_link_until_the_desk_sends_a_new_one(
+        app, client, book, login_as):
+    """Pauses alone would let a patient guesser go on forever, five tries a quarter hour."""
+    appointment_id, token = book()
+    patient = app.test_client()  # the patient confirmed their date of birth earlier
+    open_link(patient, token)
+    client.get(f"/p/{token}")
+    for _ in range(5):
+        wrong_dob(client)
+    assert link_of(app, appointment_id).dob_locked_until is not None  # the pause, as before
+    change_link(app, appointment_id, dob_locked_until=utcnow() - timedelta(seconds=1))
+    answers = [wrong_dob(client) for _ in range(4)]
+    assert [a.status_code for a in answers] == [422] * 4
+    assert "more times" not in answers[0].text  # six left: nothing said yet
+    assert "You can try 3 more times" in answers[1].text
+    assert "You can try 2 more times" in answers[2].text
+    assert "This is your last try" in answers[3].text
+    assert "call us" in answers[3].text and CLINIC_PHONE in answers[3].text
+
+    tenth = wrong_dob(client)
+    assert tenth.status_code == 403
+    assert "This link is locked" in tenth.text and CLINIC_PHONE in tenth.text
+    assert 'name="date_of_birth"' not in tenth.text
+    assert link_of(app, appointment_id).dob_failures_total == 10
+    # No more tries at all: not the right date, not after a pause, not in another browser, and
+    # not for the patient's own browser that was let in before.
+    change_link(app, appointment_id, dob_locked_until=None)
+    right = client.post("/checklist/verify", data={"csrf_token": page_csrf(tenth.text),
+                                                   "date_of_birth": DOB})
+    assert right.status_code == 403
+    assert link_of(app, appointment_id).dob_failures_total == 10
+    fresh = app.test_client()
+    assert fresh.get(f"/p/{token}").status_code == 302
+    assert fresh.get("/checklist/verify").status_code == 403
+    assert patient.get("/checklist/").headers["Location"] == "/checklist/verify"
+    assert patient.get("/checklist/verify").status_code == 403
+
+    desk = login_as("front_desk", app.test_client())
+    board = desk.get(f"/board/?date={appointment_day(app, appointment_id)}").text
+    assert "Link locked after wrong dates of birth; send a new one" in board
+    with app.test_request_context():
+        new_token = links.issue(db.session.get(Appointment, appointment_id))
+        db.session.commit()
+    assert open_link(app.test_client(), new_token).status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.startswith("link.verify"))).all()
+    assert actions.count("link.verify_failed") == 10
+    assert actions.count("link.verify_locked") == 1
+
+
+def test_the_pause_is_read_under_a_row_lock(app, client, book, db_backend):
+    """Two guesses sent at once cannot both slip past the pause: the link's row is locked
+    (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write lock taken at BEGIN IMMEDIATE)."""
+    from sqlalchemy import event
+
+    _, token = book()
+    client.get(f"/p/{token}")
+    hidden = client.hidden("/checklist/verify")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        client.post("/checklist/verify", data={**hidden, "date_of_birth": "1990-01-30"})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.startswith("SELECT") and "dob_locked_until" in s
+             and "FROM patient_links" in s]
+    if db_backend == "postgresql":
+        locked = [s for s in reads if s.endswith("FOR UPDATE")]
+        assert locked, statements
+        first_update = next(i for i, s in enumerate(statements) if s.startswith("UPDATE"))
+        assert statements.index(locked[0]) < first_update
+    else:
+        assert statements[0] == "BEGIN IMMEDIATE"
 
 
 def test_forget_me_on_a_shared_device_needs_the_link_again(patient, app):

@@ -82,6 +82,15 @@ def test_a_revoked_link_with_nothing_saved_counts_as_not_sent():
     assert result.reasons == ("Link revoked; send a new one",)
 
 
+def test_a_link_locked_after_wrong_dates_of_birth_tells_the_desk_to_send_a_new_one():
+    result = check(Facts(starts_at=START, link_expires_at=LINK_EXPIRES, is_link_locked=True))
+    assert result.status is Status.NOT_SENT
+    assert result.reasons == ("Link locked after wrong dates of birth; send a new one",)
+    started = check(replace(submitted(), submission_status="in_progress", revision=0,
+                            link_expires_at=LINK_EXPIRES, is_link_locked=True))
+    assert "Link locked after wrong dates of birth; send a new one" in started.reasons
+
+
 def test_link_sent_but_nothing_saved_is_not_started():
     result = check(Facts(starts_at=START, link_expires_at=LINK_EXPIRES))
     assert result.status is Status.NOT_STARTED

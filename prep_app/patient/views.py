@@ -50,13 +50,18 @@ def load_link():
         forget_link()
         return link_problem()
     g.patient_link, g.appointment = link, link.appointment
-    if needs_dob_check(link) and request.endpoint != "patient.verify":
+    if (needs_dob_check(link) or is_locked(link)) and request.endpoint != "patient.verify":
         return redirect(url_for("patient.verify"))
     return None
 
 
 def needs_dob_check(link) -> bool:
     return settings.get().is_dob_check_on and session.get(DOB_KEY) != link.id
+
+
+def is_locked(link) -> bool:
+    """Too many wrong dates of birth: the link is shut for everyone, even a patient let in."""
+    return links.dob_state(link) is links.DobCheck.LOCKED
 
 
 def forget_link() -> None:
@@ -89,26 +94,36 @@ def open_link(token: str):
 @limits.date_of_birth
 def verify():
     link = g.patient_link
+    form = forms.DateOfBirthForm()
+    if is_locked(link):
+        return _stopped(form, links.DobCheck.LOCKED)
     if not needs_dob_check(link):
         return redirect(url_for("patient.start"))
-    form = forms.DateOfBirthForm()
     if links.is_dob_paused(link):
-        return render_template("patient/verify.html", form=form, paused=True), 429
+        return _stopped(form, links.DobCheck.PAUSED)
     status = 200
     if form.validate_on_submit():
-        is_right = links.check_date_of_birth(link, form.date_of_birth.data)
+        outcome = links.check_date_of_birth(link, form.date_of_birth.data)
         db.session.commit()
-        if is_right:
+        if outcome is links.DobCheck.RIGHT:
             session[DOB_KEY] = link.id
             return redirect(url_for("patient.start"))
-        if links.is_dob_paused(link):
-            return render_template("patient/verify.html", form=form, paused=True), 429
+        if outcome is not links.DobCheck.WRONG or links.is_dob_paused(link):
+            return _stopped(form, links.dob_state(link))
         # The same words whichever part (day, month, year) was wrong.
         form.date_of_birth.errors = [_("That does not match our records. Please check it and "
                                        "try again.")]
     if form.errors:
         status = 422
-    return render_template("patient/verify.html", form=form, paused=False), status
+    return render_template("patient/verify.html", form=form, state=None,
+                           tries_left=links.dob_tries_left(link) if form.errors else None
+                           ), status
+
+
+def _stopped(form, state):
+    """No date of birth can be tried: paused for a while (429) or locked for good (403)."""
+    code = 403 if state is links.DobCheck.LOCKED else 429
+    return render_template("patient/verify.html", form=form, state=state.value), code
 
 
 def _context():

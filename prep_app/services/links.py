@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
@@ -17,6 +18,15 @@ TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 MAX_TOKEN_LENGTH = 200  # anything longer is not one of ours: no need to hash it
 DOB_MAX_TRIES = 5  # wrong dates of birth in a row before a pause
 DOB_PAUSE = timedelta(minutes=15)
+DOB_MAX_TOTAL = 10  # wrong dates of birth in all before the link stops for good
+DOB_WARN_FROM = 3  # tries left from which the patient is told how many
+
+
+class DobCheck(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    PAUSED = "paused"  # too many in a row: wait DOB_PAUSE
+    LOCKED = "locked"  # too many in all: the desk sends a new link
 
 
 def hash_token(token: str) -> str:
@@ -93,31 +103,59 @@ def is_dob_paused(link: PatientLink) -> bool:
     return link.dob_locked_until is not None and link.dob_locked_until > utcnow()
 
 
-def check_date_of_birth(link: PatientLink, given: date) -> bool:
+def is_locked_after(dob_failures_total: int | None) -> bool:
+    """Whether this many wrong dates of birth in all lock a link (until a new one is sent)."""
+    return (dob_failures_total or 0) >= DOB_MAX_TOTAL
+
+
+def dob_state(link: PatientLink) -> DobCheck | None:
+    """LOCKED or PAUSED when no date of birth can be tried now, else None."""
+    if is_locked_after(link.dob_failures_total):
+        return DobCheck.LOCKED
+    return DobCheck.PAUSED if is_dob_paused(link) else None
+
+
+def dob_tries_left(link: PatientLink) -> int | None:
+    """How many wrong answers the link takes before it locks, once few are left, else None."""
+    left = DOB_MAX_TOTAL - (link.dob_failures_total or 0)
+    return left if 0 < left <= DOB_WARN_FROM else None
+
+
+def check_date_of_birth(link: PatientLink, given: date) -> DobCheck:
     """Compare the date of birth the patient typed with the record, and count a wrong one.
 
+    The link's row is read again under a lock (FOR UPDATE on PostgreSQL; SQLite's write lock is
+    already held), so two answers sent at once cannot both slip past a pause or the lock.
     Wrong answers are counted on the link in the database, so a new browser or a cleared
-    cookie does not reset them; the fifth in a row pauses the link for ``DOB_PAUSE``. The
-    caller checks :func:`is_dob_paused` first.
+    cookie does not reset them: the fifth in a row pauses the link for ``DOB_PAUSE``, the
+    tenth in all locks it until the front desk sends a new link.
     """
+    db.session.scalar(select(PatientLink).where(PatientLink.id == link.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    state = dob_state(link)
+    if state is not None:
+        return state
     appointment = link.appointment
     if given == appointment.patient.date_of_birth:
         link.failed_dob_attempts = 0
         audit.record("link.verify", record_type="appointment", record_id=appointment.id,
                      patient_id=appointment.patient_id)
-        return True
-    # Counted in SQL, so two wrong answers sent at once both count.
-    tries = db.session.execute(
-        update(PatientLink).where(PatientLink.id == link.id)
-        .values(failed_dob_attempts=PatientLink.failed_dob_attempts + 1)
-        .returning(PatientLink.failed_dob_attempts)).scalar_one()
-    if tries >= DOB_MAX_TRIES:
-        link.failed_dob_attempts = 0
-        link.dob_locked_until = utcnow() + DOB_PAUSE
+        return DobCheck.RIGHT
+    link.failed_dob_attempts = (link.failed_dob_attempts or 0) + 1
+    link.dob_failures_total = (link.dob_failures_total or 0) + 1
     audit.record("link.verify_failed", record_type="appointment", record_id=appointment.id,
                  patient_id=appointment.patient_id)
+    if is_locked_after(link.dob_failures_total):
+        audit.record("link.verify_locked", record_type="appointment", record_id=appointment.id,
+                     patient_id=appointment.patient_id,
+                     detail=f"{DOB_MAX_TOTAL} wrong dates of birth")
+        db.session.flush()
+        return DobCheck.LOCKED
+    if link.failed_dob_attempts >= DOB_MAX_TRIES:
+        link.failed_dob_attempts = 0
+        link.dob_locked_until = utcnow() + DOB_PAUSE
     db.session.flush()
-    return False
+    return DobCheck.WRONG
 
 
 def url_for_token(token: str) -> str:

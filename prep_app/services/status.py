@@ -25,7 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..readiness import Facts, Readiness, ReviewFacts, Timing, assess
-from . import checklists, settings
+from . import checklists, links, settings
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,11 @@ def overview(appointments: list[Appointment], now: datetime | None = None
     now = now or utcnow()
     ids = [a.id for a in appointments]
     newest_link: dict[int, tuple] = {}
-    for appointment_id, expires_at, revoked_at in db.session.execute(
-            select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at)
+    for appointment_id, expires_at, revoked_at, dob_failures in db.session.execute(
+            select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at,
+                   PatientLink.dob_failures_total)
             .where(PatientLink.appointment_id.in_(ids)).order_by(PatientLink.id)):
-        newest_link[appointment_id] = (expires_at, revoked_at)
+        newest_link[appointment_id] = (expires_at, revoked_at, dob_failures)
     if any("submission" in inspect(a).unloaded for a in appointments):
         subs = {s.appointment_id: s for s in db.session.scalars(
             select(Submission).where(Submission.appointment_id.in_(ids)))}
@@ -124,6 +125,7 @@ def overview(appointments: list[Appointment], now: datetime | None = None
             is_driver_confirmed=appointment.is_driver_confirmed,
             link_expires_at=link[0] if link else None,
             is_link_revoked=bool(link and link[1] is not None),
+            is_link_locked=bool(link and links.is_locked_after(link[2])),
             submission_status=str(sub.status) if sub and (sub_answers or sub.revision) else None,
             answers=sub_answers, revision=sub.revision if sub else 0,
             answers_hash=sub.answers_hash if sub else None,
