@@ -7,7 +7,7 @@ PostgreSQL uses ``pool_pre_ping`` so a restarted server is reconnected to withou
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -74,6 +74,19 @@ def writes_on_get(view):
     return view
 
 
+def reads_first(view):
+    """Mark an unsafe view that does slow read-only work (a password hash) before it writes:
+    it begins without SQLite's write lock and calls :func:`start_writing` before writing."""
+    view.reads_first = True
+    return view
+
+
+def start_writing() -> None:
+    """End the request's read-only transaction; the next one begins with the write lock."""
+    db.session.rollback()  # nothing was written: it only read
+    g.may_write = True
+
+
 def _may_write() -> bool:
     """Reads take no write lock (pages stay fast); anything that may write takes it first.
 
@@ -83,9 +96,11 @@ def _may_write() -> bool:
     """
     if not has_request_context():
         return True
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        return True
+    if "may_write" in g:
+        return g.may_write
     view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return not getattr(view, "reads_first", False)
     return bool(getattr(view, "writes_on_get", False))
 
 

@@ -160,6 +160,49 @@ def test_failed_sign_ins_are_counted_on_the_account(app, client, make_staff):
     assert user_row(app, user_id).failed_sign_ins == 0
 
 
+@pytest.mark.parametrize("right", [True, False])
+def test_the_password_hash_is_checked_before_the_write_lock_is_taken(app, make_staff,
+                                                                    monkeypatch, db_backend,
+                                                                    right):
+    """argon2 takes tens of milliseconds: inside SQLite's write lock (or the account's row
+    lock on PostgreSQL) every other writer would wait for it, sign-in by sign-in."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import event
+
+    email = email_of(app, make_staff("front_desk"))
+    client = app.test_client()
+    hidden = client.hidden("/staff/sign-in")
+    events = []
+    verify = PasswordHasher.verify
+
+    def verifying(self, *args, **kwargs):
+        events.append("argon2")
+        return verify(self, *args, **kwargs)
+
+    def seen(conn, cursor, statement, *args):
+        events.append(" ".join(statement.split()))
+
+    monkeypatch.setattr(PasswordHasher, "verify", verifying)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = client.post("/staff/sign-in", data={
+            **hidden, "email": email, "password": STAFF_PASSWORD if right else "not it, sorry"})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == (302 if right else 200)
+    assert events.count("argon2") == 1
+    hashed = events.index("argon2")
+    if db_backend == "sqlite":
+        assert "BEGIN IMMEDIATE" in events
+        assert hashed < events.index("BEGIN IMMEDIATE"), events
+    else:
+        locks = [i for i, e in enumerate(events) if e.endswith("FOR UPDATE")]
+        assert locks and hashed < locks[0], events
+    assert audit_rows(app, "sign_in" if right else "sign_in.failed")
+
+
 def test_account_locks_after_five_failures_from_any_address(app, make_staff):
     user_id = make_staff("front_desk")
     email = email_of(app, user_id)

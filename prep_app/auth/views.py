@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import limits
+from ..database import reads_first, start_writing
 from ..extensions import db
 from ..services import accounts, sign_in
 from . import forms
@@ -40,6 +41,7 @@ def staff_session_timing():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@reads_first
 @limits.sign_in
 def login():
     target = safe_next(request.values.get("next"))
@@ -52,7 +54,9 @@ def login():
         form.next.data = target or ""
     failed = False
     if form.validate_on_submit():
-        user = sign_in.authenticate(form.email.data, form.password.data)
+        found = sign_in.check_credentials(form.email.data, form.password.data)
+        start_writing()  # the hash is checked: only now take the write lock
+        user = sign_in.record_sign_in(found, form.password.data)
         db.session.commit()  # the sign-in, or the failure and its count
         if user is not None:
             start_session(user)

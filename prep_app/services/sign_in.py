@@ -6,6 +6,7 @@ Every change here adds its audit row and flushes; the caller commits once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -28,27 +29,53 @@ def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or utcnow())
 
 
-def authenticate(email: str | None, password: str | None) -> User | None:
-    """The user, when the email and password match an active account that is not locked.
+@dataclass(frozen=True)
+class Credentials:
+    """What a sign-in attempt's read-only half found: whose account, and whether the password
+    matched the hash it was checked against."""
 
-    Every failure looks the same to the person signing in (unknown account, wrong password,
-    locked, deactivated) and takes about as long: a password hash is always checked. Failures
-    are counted on the account, whatever address they come from; too many in a row lock it
-    for a while. Each attempt is audited; no email address or password is stored in the row.
-    """
+    user_id: int | None
+    password_hash: str | None
+    matches: bool
+
+
+def check_credentials(email: str | None, password: str | None) -> Credentials:
+    """The slow half of signing in (argon2), which only reads: run it before any lock is taken.
+
+    An unknown account is checked against a dummy hash, so it takes about as long."""
     password = password or ""
     email = normalise_email(email)
     user = None
     if email and len(email) <= 254:
-        # FOR UPDATE: two failures at once on PostgreSQL both count (SQLite's write lock
-        # already serialises the request).
-        user = db.session.scalar(select(User).where(User.email == email).with_for_update())
+        user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         verify_password(dummy_hash(), password)
+        return Credentials(None, None, False)
+    return Credentials(user.id, user.password_hash,
+                       verify_password(user.password_hash, password))
+
+
+def record_sign_in(found: Credentials, password: str | None) -> User | None:
+    """The user, when the credentials match an active account that is not locked.
+
+    Every failure looks the same to the person signing in (unknown account, wrong password,
+    locked, deactivated). Failures are counted on the account, whatever address they come
+    from; too many in a row lock it for a while. The account's row is locked (FOR UPDATE on
+    PostgreSQL: two failures at once both count) only now, after the hash was checked. Each
+    attempt is audited; no email address or password is stored in the row.
+    """
+    password = password or ""
+    user = None
+    if found.user_id is not None:
+        user = db.session.get(User, found.user_id, with_for_update=True,
+                              populate_existing=True)
+    if user is None:
         audit.record("sign_in.failed", detail="unknown account")
         db.session.flush()
         return None
-    matches = verify_password(user.password_hash, password)
+    matches = found.matches
+    if user.password_hash != found.password_hash:  # changed in between: check the new one
+        matches = verify_password(user.password_hash, password)
     now = utcnow()
     if is_locked(user, now) or not user.is_active_account:
         reason = "account locked" if user.is_active_account else "account deactivated"
