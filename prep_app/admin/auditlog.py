@@ -17,14 +17,13 @@ from sqlalchemy import and_, func, or_, select
 from ..extensions import db
 from ..models import AuditEvent, Patient, User
 from ..services import settings
+from ..services.text import csv_cell
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 CSV_COLUMNS = ("id", "at_utc", "at_clinic_time", "actor_type", "actor_id", "actor_name",
                "actor_role", "action", "record_type", "record_id", "patient_id", "request_id",
                "detail")
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -103,11 +102,6 @@ def find_patients(name: str, limit: int = 20) -> list[Patient]:
         .order_by(Patient.name_key, Patient.id).limit(limit)))
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def csv_lines(f: AuditFilter, before: int | None = None) -> Iterator[str]:
     """The export (rows older than id ``before``), newest first, read in batches so a large log
     needs little memory.
@@ -133,7 +127,7 @@ def csv_lines(f: AuditFilter, before: int | None = None) -> Iterator[str]:
             stmt = stmt.where(AuditEvent.id < before)
         rows = db.session.execute(stmt).all()
         for event, actor_name, _patient_name in rows:
-            writer.writerow([_cell(value) for value in (
+            writer.writerow([csv_cell(value) for value in (
                 event.id, event.at.isoformat(), event.at.astimezone(zone).isoformat(),
                 event.actor_type, event.actor_id, actor_name, event.actor_role, event.action,
                 event.record_type, event.record_id, event.patient_id, event.request_id,

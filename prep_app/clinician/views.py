@@ -3,7 +3,10 @@ changed, and a decision bound to the exact answers shown."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import json
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -12,7 +15,7 @@ from ..database import writes_on_get
 from ..extensions import db
 from ..models import Appointment, Role, SubmissionStatus
 from ..readiness import is_shown, raised_flags, unmet_blocking
-from ..services import audit, checklists, reviews, status
+from ..services import audit, checklists, exports, reviews, settings, status
 from .forms import DecisionForm
 
 bp = Blueprint("clinician", __name__, url_prefix="/review")
@@ -26,7 +29,7 @@ INVALID = "invalid"
 
 @bp.get("/")
 def queue():
-    return render_template("clinician/queue.html", rows=reviews.queue())
+    return render_template("clinician/queue.html", rows=reviews.queue(), today=settings.today())
 
 
 @bp.route("/<int:appointment_id>", methods=["GET", "POST"])
@@ -135,3 +138,51 @@ def _page(appointment: Appointment) -> dict:
                                and latest.answers_hash == submission.answers_hash),
         "is_decidable": submission.status == SubmissionStatus.SUBMITTED,
     }
+
+
+# Exports for the chart (every one in the audit log) ---------------------------------------------
+
+
+def _exported(appointment_id: int, kind: str):
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    try:
+        record = exports.record_of(appointment)
+    except exports.NothingToExport:
+        abort(404)
+    exports.audited(kind, appointment)
+    return appointment, record
+
+
+@bp.get("/<int:appointment_id>/chart.pdf")
+@writes_on_get
+def export_pdf(appointment_id: int):
+    appointment, record = _exported(appointment_id, "pdf")
+    content = exports.pdf(record)
+    db.session.commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=appointment-{appointment.id}.pdf"})
+
+
+@bp.get("/<int:appointment_id>/questionnaire-response.json")
+@writes_on_get
+def export_fhir(appointment_id: int):
+    appointment, record = _exported(appointment_id, "fhir")
+    content = json.dumps(exports.questionnaire_response(record), indent=2, ensure_ascii=False)
+    db.session.commit()
+    return Response(content, mimetype="application/fhir+json", headers={
+        "Content-Disposition": f"attachment; filename=appointment-{appointment.id}.json"})
+
+
+@bp.get("/day.csv")
+@writes_on_get
+def export_day():
+    try:
+        day = date.fromisoformat(request.args.get("date", "")[:10])
+    except ValueError:
+        day = settings.today()
+    content = exports.day_csv(day)
+    db.session.commit()
+    return Response(content, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=day-{day.isoformat()}.csv"})

@@ -562,7 +562,7 @@ def template_csv() -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerow([TEMPLATE_EXAMPLE[column] for column in COLUMNS])
+    writer.writerow([text.csv_cell(TEMPLATE_EXAMPLE[column]) for column in COLUMNS])
     return buffer.getvalue()
 
 

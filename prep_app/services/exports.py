@@ -1,0 +1,289 @@
+"""The record back to the chart: a checklist as a FHIR R4 Questionnaire, one appointment's
+answers as a FHIR R4 QuestionnaireResponse or a PDF, and one day as a CSV.
+
+What is exported is what the patient submitted last (the latest revision, with its attestation)
+and every clinician's decision on it. Each export writes its audit row (``record``): the caller
+commits. Only clinicians and clinic admins reach these on the web; the command line is the
+server's own operator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Appointment, ChecklistItem, ChecklistVersion, ItemKind, SubmissionRevision
+from ..readiness import is_shown, raised_flags, unmet_blocking
+from . import audit, checklists, settings, status, text
+
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+FHIR_TYPES = {
+    ItemKind.CONFIRM: "boolean", ItemKind.YES_NO: "boolean", ItemKind.SHORT_TEXT: "string",
+    ItemKind.LONG_TEXT: "text", ItemKind.PHONE: "string", ItemKind.CHOICE: "choice",
+    ItemKind.TIME: "time", ItemKind.DATETIME: "dateTime",
+}
+# The answer's value[x] for each Questionnaire item type (what a matching response carries).
+ANSWER_VALUE = {"boolean": "valueBoolean", "string": "valueString", "text": "valueString",
+                "choice": "valueCoding", "time": "valueTime", "dateTime": "valueDateTime"}
+DAY_COLUMNS = ("time", "patient", "date_of_birth", "status", "reasons", "driver", "decision",
+               "checked_in", "left_with")
+
+
+class NothingToExport(LookupError):
+    """The appointment has no submitted checklist yet."""
+
+
+def canonical_url(checklist_key: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    return f"{base}/fhir/Questionnaire/{checklist_key}"
+
+
+# The checklist as a Questionnaire -------------------------------------------------------------
+
+
+def version_by_number(number: int | None) -> ChecklistVersion:
+    if number is None:
+        return checklists.current_version()
+    version = db.session.scalar(select(ChecklistVersion).filter_by(number=number))
+    if version is None:
+        raise LookupError(f"There is no checklist version {number}.")
+    return version
+
+
+def questionnaire(version: ChecklistVersion) -> dict:
+    """The version as a FHIR R4 Questionnaire: a group per section, an item per question
+    (linkId = the item's key)."""
+    items = list(version.items)
+    by_key = {item.key: item for item in items}
+    groups = []
+    for section in version.sections:
+        inside = [i for i in items if i.section == section["key"]]
+        if inside:
+            groups.append({"linkId": section["key"], "type": "group", "text": section["title"],
+                           "item": [_question(item, by_key) for item in inside]})
+    return {
+        "resourceType": "Questionnaire",
+        "id": f"{version.checklist.key}-{version.number}",
+        "url": canonical_url(version.checklist.key),
+        "version": str(version.number),
+        "name": version.checklist.key.replace("-", "_"),
+        "title": version.checklist.name,
+        "status": "active" if version.is_current else "retired",
+        "date": version.published_at.isoformat(timespec="seconds"),
+        "item": groups,
+    }
+
+
+def _question(item: ChecklistItem, by_key: dict[str, ChecklistItem]) -> dict:
+    kind = ItemKind(item.kind)
+    question = {"linkId": item.key, "text": item.label, "type": FHIR_TYPES[kind],
+                "required": bool(item.is_required)}
+    if kind == ItemKind.CHOICE:
+        question["answerOption"] = [{"valueCoding": {"code": value, "display": label}}
+                                    for value, label in item.options or []]
+    if item.show_if:
+        trigger = by_key[item.show_if["item"]]
+        question["enableWhen"] = [{"question": trigger.key, "operator": "=",
+                                   **_answer_value(trigger, item.show_if["value"])}]
+    return question
+
+
+def _answer_value(item: ChecklistItem, value: str) -> dict:
+    """A stored answer as FHIR's answer[x] (for enableWhen) or value[x] (for an answer)."""
+    kind = ItemKind(item.kind)
+    prefix = "answer"
+    if kind in (ItemKind.CONFIRM, ItemKind.YES_NO):
+        return {f"{prefix}Boolean": value == "yes"}
+    if kind == ItemKind.CHOICE:
+        labels = dict(item.options or [])
+        return {f"{prefix}Coding": {"code": value, "display": labels.get(value, value)}}
+    return {f"{prefix}String": value}
+
+
+def _value(item: ChecklistItem, value: str) -> dict:
+    kind = ItemKind(item.kind)
+    if kind == ItemKind.TIME:
+        return {"valueTime": f"{value}:00"}
+    if kind == ItemKind.DATETIME:
+        local = datetime.fromisoformat(value).replace(tzinfo=settings.zone())
+        return {"valueDateTime": local.isoformat(timespec="seconds")}
+    return {key.replace("answer", "value", 1): v for key, v in _answer_value(item, value).items()}
+
+
+# One appointment ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything the chart gets for one appointment."""
+
+    appointment: Appointment
+    version: ChecklistVersion
+    revision: SubmissionRevision
+    sections: list[tuple[dict, list[tuple[ChecklistItem, str, list[str]]]]]  # item, text, marks
+    reviews: list
+
+
+def record_of(appointment: Appointment) -> Record:
+    submission = appointment.submission
+    if submission is None or submission.revision < 1:
+        raise NothingToExport(f"Appointment #{appointment.id} has no submitted checklist yet.")
+    revision = db.session.scalar(select(SubmissionRevision).filter_by(
+        submission_id=submission.id, number=submission.revision))
+    version = submission.checklist_version
+    items = list(version.items)
+    answers = dict(revision.answers)
+    rules = {rule.key: rule for rule in checklists.rules(items)}
+    clock = status.timing()
+    sections = []
+    for section in version.sections:
+        rows = []
+        for item in (i for i in items if i.section == section["key"]):
+            rule = rules[item.key]
+            if not is_shown(rule, answers):
+                continue
+            marks = [*(f"Blocking: {m}" for m in unmet_blocking([rule], answers)),
+                     *(f"Flag: {m}" for m in raised_flags([rule], answers,
+                                                          appointment.starts_at, clock))]
+            rows.append((item, answers.get(item.key, ""), marks))
+        if rows:
+            sections.append((section, rows))
+    return Record(appointment, version, revision, sections, list(submission.reviews))
+
+
+def questionnaire_response(record: Record) -> dict:
+    """The submitted answers as a FHIR R4 QuestionnaireResponse of the version's Questionnaire:
+    ``completed`` for a first submission, ``amended`` when the patient submitted again."""
+    appointment, revision = record.appointment, record.revision
+    groups = []
+    for section, rows in record.sections:
+        answered = [{"linkId": item.key, "text": item.label,
+                     "answer": [_value(item, value)]} for item, value, _ in rows if value]
+        if answered:
+            groups.append({"linkId": section["key"], "text": section["title"],
+                           "item": answered})
+    patient = appointment.patient
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"appointment-{appointment.id}-{revision.number}",
+        "questionnaire": f"{canonical_url(record.version.checklist.key)}|{record.version.number}",
+        "status": "completed" if revision.number == 1 else "amended",
+        "subject": {"reference": f"Patient/{patient.id}", "display": patient.full_name},
+        "authored": revision.submitted_at.isoformat(timespec="seconds"),
+        "author": {"reference": f"Patient/{patient.id}", "display": revision.attested_name},
+        "item": groups,
+    }
+
+
+def answer_text(item: ChecklistItem, value: str) -> str:
+    """A stored answer as a person reads it on paper."""
+    from ..templating import local_text, pretty_phone
+
+    if not value:
+        return "Not answered"
+    kind = ItemKind(item.kind)
+    if kind == ItemKind.CONFIRM:
+        return "Yes, confirmed"
+    if kind == ItemKind.YES_NO:
+        return "Yes" if value == "yes" else "No"
+    if kind == ItemKind.CHOICE:
+        return dict(item.options or []).get(value, value)
+    if kind == ItemKind.PHONE:
+        return pretty_phone(value)
+    if kind == ItemKind.DATETIME:
+        return local_text(value)
+    return value
+
+
+def when(moment: datetime) -> str:
+    local = settings.to_local(moment)
+    return f"{local:%Y-%m-%d %H:%M} ({settings.get().timezone})"
+
+
+def pdf(record: Record) -> bytes:
+    """The chart's copy: patient, session, every answer by section with its flags, the
+    attestation, every decision with who and when, and the checklist version."""
+    from fpdf import FPDF
+
+    appointment, patient = record.appointment, record.appointment.patient
+    doc = FPDF(format="Letter")
+    doc.set_title(f"Session preparation, appointment {appointment.id}")
+    doc.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    doc.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    doc.set_auto_page_break(True, margin=15)
+    doc.add_page()
+
+    def line(words: str, size: float = 10, bold: bool = False, gap: float = 1) -> None:
+        doc.set_font("DejaVu", "B" if bold else "", size)
+        doc.multi_cell(0, size * 0.5, words, new_x="LMARGIN", new_y="NEXT")
+        doc.ln(gap)
+
+    clinic = settings.get()
+    line(f"{clinic.name}: session preparation", 14, bold=True, gap=3)
+    line(f"Patient: {patient.full_name}, born {patient.date_of_birth.isoformat()}"
+         f" (patient #{patient.id})")
+    session = f"Session: {when(appointment.starts_at)}, appointment #{appointment.id}"
+    details = ", ".join(d for d in (appointment.session_type, appointment.clinician_name) if d)
+    line(session + (f", {details}" if details else ""))
+    line(f"Checklist: {record.version.checklist.name}, version {record.version.number}; "
+         f"submission {record.revision.number}", gap=4)
+    for section, rows in record.sections:
+        line(section["title"], 12, bold=True, gap=2)
+        for item, value, marks in rows:
+            line(item.label, bold=True, gap=0)
+            line(answer_text(item, value), gap=0)
+            for mark in marks:
+                line(f"[!] {mark}", bold=True, gap=0)
+            doc.ln(2)
+    line("Attestation", 12, bold=True, gap=2)
+    line(f"Signed by typing their name: {record.revision.attested_name}, "
+         f"{when(record.revision.submitted_at)}", gap=4)
+    line("Review decisions", 12, bold=True, gap=2)
+    if not record.reviews:
+        line("No decision yet.")
+    for review in record.reviews:
+        line(f"{review.decision.label}: {review.clinician.name}, {when(review.decided_at)} "
+             f"(on submission {review.revision})", bold=True, gap=0)
+        if review.note:
+            line(f"Note: {review.note}", gap=0)
+        if review.message_to_patient:
+            line(f"Message to the patient: {review.message_to_patient}", gap=0)
+        doc.ln(2)
+    return bytes(doc.output())
+
+
+def audited(kind: str, appointment: Appointment, actor=None) -> None:
+    audit.record(f"export.{kind}", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, actor=actor)
+
+
+# One day --------------------------------------------------------------------------------------
+
+
+def day_csv(day: date, actor=None) -> str:
+    """The day for the clinic's own records, one row per appointment (formula-safe cells)."""
+    rows = status.overview(status.appointments_on(day))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(DAY_COLUMNS)
+    for row in rows:
+        appointment, review = row.appointment, row.latest_review
+        writer.writerow([text.csv_cell(value) for value in (
+            f"{settings.to_local(appointment.starts_at):%H:%M}", row.patient.full_name,
+            row.patient.date_of_birth.isoformat(), row.readiness.status.label,
+            "; ".join(row.readiness.reasons), row.driver_name,
+            review.decision.label if review else "",
+            f"{settings.to_local(appointment.checked_in_at):%H:%M}"
+            if appointment.checked_in_at else "",
+            row.driver_name if appointment.is_driver_confirmed else "")])
+    audit.record("export.day_csv", record_type="day", detail=f"day={day.isoformat()}, "
+                                                             f"{len(rows)} appointments",
+                 actor=actor)
+    return buffer.getvalue()
