@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.gunicorn_server import (
+from . import data, profiling, report, wrk
+from .harness import (
     LOOPBACK_CROWD_LIMITS,
     ROOT,
     SECTIONS,
@@ -26,8 +27,6 @@ from tests.gunicorn_server import (
     sign_in,
     submit_checklist,
 )
-
-from . import data, profiling, report, wrk
 from .report import Measurement
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))

@@ -8,31 +8,7 @@ from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
 
-
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-        self._current: dict | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self._current = {"action": attrs.get("action"), "method": attrs.get("method", "get"),
-                             "hidden": {}}
-            self.forms.append(self._current)
-        elif tag == "input" and self._current is not None and attrs.get("type") == "hidden":
-            self._current["hidden"][attrs.get("name")] = attrs.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def forms_of(html: str) -> list[dict]:
-    parser = _Forms()
-    parser.feed(html)
-    return [f for f in parser.forms if f["method"].lower() == "post"]
+from bench.harness import forms_of
 
 
 class _Tags(HTMLParser):

@@ -10,8 +10,9 @@ import uuid
 
 import pytest
 
+from bench.harness import Gunicorn, HttpBrowser, open_link
+
 from .conftest import start_cluster
-from .gunicorn_server import Gunicorn, HttpBrowser, open_link
 from .outage_checks import ANSWERS, SECTION, assert_calm_503, counts, stored_answers
 
 

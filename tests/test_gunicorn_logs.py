@@ -6,7 +6,7 @@ from __future__ import annotations
 import runpy
 import secrets
 
-from .gunicorn_server import ROOT, Gunicorn, HttpBrowser
+from bench.harness import ROOT, Gunicorn, HttpBrowser
 
 
 def test_patient_tokens_never_reach_the_access_log(app, book, tmp_path):

@@ -16,13 +16,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from prep_app.extensions import db
-from prep_app.models import Appointment, Review, SubmissionRevision, SubmissionStatus
-from prep_app.services import settings, submissions
-
-from .conftest import clinic_time
-from .fixtures_staff import STAFF_PASSWORD
-from .gunicorn_server import (
+from bench.harness import (
     SECTIONS,
     Gunicorn,
     HttpBrowser,
@@ -32,6 +26,12 @@ from .gunicorn_server import (
     sign_in,
     submit_checklist,
 )
+from prep_app.extensions import db
+from prep_app.models import Appointment, Review, SubmissionRevision, SubmissionStatus
+from prep_app.services import settings, submissions
+
+from .conftest import clinic_time
+from .fixtures_staff import STAFF_PASSWORD
 
 PATIENTS = 100
 SAME_VERSION_SAVES = 20

@@ -1,4 +1,5 @@
-"""A real gunicorn on loopback, and a small HTTP "browser", for the race tests and the benchmark.
+"""A real gunicorn on loopback, and a small HTTP "browser", for the benchmark (the race and
+fault tests use them too; the benchmark imports nothing from the tests).
 
 ``Gunicorn`` starts ``gunicorn`` as a child process on 127.0.0.1 with a free port, waits until a
 worker answers, reports each worker's peak memory and always stops what it started.
@@ -10,16 +11,15 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import requests
-
-from .browserlike import forms_of
-from .pg import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT = 90  # seconds; longer than SQLite's busy timeout, shorter than forever
@@ -28,6 +28,39 @@ REQUEST_TIMEOUT = 90  # seconds; longer than SQLite's busy timeout, shorter than
 LOOPBACK_CROWD_LIMITS = {"SIGN_IN_RATE_LIMIT": "100000/minute",
                          "PATIENT_RATE_LIMIT": "100000/minute",
                          "OVERALL_RATE_LIMIT": "100000/minute"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Forms(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._current: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._current = {"action": attrs.get("action"), "method": attrs.get("method", "get"),
+                             "hidden": {}}
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None and attrs.get("type") == "hidden":
+            self._current["hidden"][attrs.get("name")] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def forms_of(html: str) -> list[dict]:
+    """The page's POST forms: each one's action and hidden fields (what a browser sends)."""
+    parser = _Forms()
+    parser.feed(html)
+    return [f for f in parser.forms if f["method"].lower() == "post"]
 
 
 
