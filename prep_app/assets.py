@@ -1,4 +1,4 @@
-"""Static files: versioned URLs, so a browser may keep each one for a year.
+"""Static files: versioned URLs, so a browser may keep each one for a year; one stylesheet.
 
 ``static_url("app.css")`` is "/static/app.css?v=<the first 12 hex of its SHA-256>": a new
 release changes the file, hence the URL, so nobody is served a stale copy. A request whose
@@ -16,6 +16,9 @@ from flask import current_app, url_for
 from werkzeug.security import safe_join
 
 ONE_YEAR = "public, max-age=31536000, immutable"
+# Every page loads one stylesheet: Pico (only the modules we use) and then our own rules,
+# joined here as they are on disk, so an edit of app.css is in the next page's stylesheet.
+STYLESHEET_PARTS = ("vendor/pico-2.1.1.subset.min.css", "app.css")
 
 
 def static_url(filename: str) -> str:
@@ -41,6 +44,26 @@ def _hash(path: Path, _mtime_ns: int, _size: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def is_current(filename: str | None, v: str | None) -> bool:
+def is_current(endpoint: str | None, filename: str | None, v: str | None) -> bool:
     """Does ``v`` name the file as it is now? (Only then may it be cached as immutable.)"""
-    return bool(filename and v) and version(filename) == v
+    if not v:
+        return False
+    if endpoint == "main.stylesheet":
+        return stylesheet()[1] == v
+    return endpoint == "static" and bool(filename) and version(filename) == v
+
+
+def stylesheet() -> tuple[bytes, str]:
+    """The one stylesheet's text and its version (the hash of its parts' versions)."""
+    versions = tuple(version(part) for part in STYLESHEET_PARTS)
+    return _joined(current_app.static_folder, versions)
+
+
+@lru_cache(maxsize=8)
+def _joined(folder: str, versions: tuple[str | None, ...]) -> tuple[bytes, str]:
+    body = b"\n".join(Path(folder, part).read_bytes() for part in STYLESHEET_PARTS)
+    return body, hashlib.sha256(body).hexdigest()[:12]
+
+
+def stylesheet_url() -> str:
+    return url_for("main.stylesheet", v=stylesheet()[1])

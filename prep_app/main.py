@@ -1,10 +1,19 @@
 """Pages that belong to no role: the front page, a health check, the favicon, the manifest."""
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
-from .assets import static_url
+from .assets import static_url, stylesheet
 from .extensions import db
 from .services import settings
 
@@ -22,6 +31,15 @@ def index():
 def health():
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/site.css", endpoint="stylesheet")
+def stylesheet_file():
+    """The one stylesheet every page loads (assets.STYLESHEET_PARTS), cached by its hash."""
+    body, version = stylesheet()
+    response = Response(body, mimetype="text/css")
+    response.set_etag(version)
+    return response.make_conditional(request)
 
 
 @bp.get("/favicon.ico")

@@ -27,7 +27,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HSTS = "max-age=63072000; includeSubDomains"
 
 # Static files, the favicon and the manifest carry no patient information and may be cached.
-CACHEABLE_ENDPOINTS = {"static", "main.favicon", "main.manifest"}
+CACHEABLE_ENDPOINTS = {"static", "main.stylesheet", "main.favicon", "main.manifest"}
 
 FIXED_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -82,8 +82,8 @@ def add_headers(response):
 def cache_control(response) -> str:
     if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
         return "no-store"
-    if request.endpoint == "static" and assets.is_current(
-            (request.view_args or {}).get("filename"), request.args.get("v")):
+    if assets.is_current(request.endpoint, (request.view_args or {}).get("filename"),
+                         request.args.get("v")):
         return assets.ONE_YEAR
     return "no-cache"
 

@@ -8,7 +8,7 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import Flask
 from flask_babel import get_locale
 
-from .assets import static_url
+from .assets import static_url, stylesheet_url
 from .services import settings
 
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_text"] = local_text
     app.jinja_env.globals["clinic"] = clinic_or_fallback
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["stylesheet_url"] = stylesheet_url
 
 
 def clinic_or_fallback():

@@ -31,6 +31,7 @@ MATRIX = {
     "static": OPEN,
     "main.index": OPEN,
     "main.health": OPEN,
+    "main.stylesheet": OPEN,
     "main.favicon": OPEN,
     "main.manifest": OPEN,
     "auth.login": OPEN,

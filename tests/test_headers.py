@@ -213,7 +213,7 @@ def test_an_unknown_host_cannot_reach_a_patient_link(trusting_app, book):
 
 
 def asset_urls(html: str) -> list[str]:
-    return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    return re.findall(r'(?:href|src)="(/static/[^"]+|/site\.css[^"]*)"', html)
 
 
 def test_every_asset_a_page_links_carries_its_content_hash_and_is_kept_a_year(client, app):
@@ -224,9 +224,11 @@ def test_every_asset_a_page_links_carries_its_content_hash_and_is_kept_a_year(cl
     for url in urls:
         path, _, query = url.partition("?")
         assert re.fullmatch(r"v=[0-9a-f]{12}", query), url
-        body = (Path(app.static_folder) / path.removeprefix("/static/")).read_bytes()
-        assert query == f"v={hashlib.sha256(body).hexdigest()[:12]}"  # a new file, a new URL
         response = client.get(url)
+        body = response.get_data()
+        if path.startswith("/static/"):
+            assert body == (Path(app.static_folder) / path.removeprefix("/static/")).read_bytes()
+        assert query == f"v={hashlib.sha256(body).hexdigest()[:12]}"  # a new file, a new URL
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert_hardened(response, phi=False)
@@ -234,7 +236,8 @@ def test_every_asset_a_page_links_carries_its_content_hash_and_is_kept_a_year(cl
 
 
 def test_a_static_file_without_its_current_hash_is_checked_again_each_time(client):
-    for url in ("/static/app.css", "/static/app.css?v=000000000000"):
+    for url in ("/static/app.css", "/static/app.css?v=000000000000", "/site.css",
+                "/site.css?v=000000000000"):
         response = client.get(url)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-cache"  # an ETag revalidates it
@@ -264,7 +267,7 @@ def test_pages_and_assets_are_compressed_when_the_browser_asks(patient, accept, 
     assert "Getting ready" in unpack(page.get_data()).decode()
     assert_hardened(page)  # still no-store
     plain = patient.get("/checklist/").text
-    css = next(u for u in asset_urls(plain) if ".css" in u)
+    [css] = [u for u in asset_urls(plain) if ".css" in u]
     sheet = patient.get(css, headers={"Accept-Encoding": accept})
     assert sheet.headers["Content-Encoding"] == encoding
     raw = unpack(sheet.get_data())
@@ -301,3 +304,22 @@ def test_the_favicon_and_the_manifest_are_served_with_their_types(client, app):
     assert data["name"] == "Cedar City Ketamine Clinic" and data["start_url"] == "/"
     assert {icon["type"] for icon in data["icons"]} >= {"image/svg+xml"}
     assert_hardened(manifest, phi=False)
+
+
+def test_every_page_loads_one_stylesheet_pico_then_ours_and_no_blocking_script(patient, client):
+    for html in (patient.get("/checklist/").text, client.get("/staff/sign-in").text):
+        head = html.split("</head>", 1)[0]
+        assert len(re.findall(r'<link rel="stylesheet"', html)) == 1
+        assert "<script" not in head  # scripts sit at the end of the body
+    [url] = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    response = client.get(url)
+    sheet = response.get_data(as_text=True)
+    assert response.mimetype == "text/css"
+    assert sheet.startswith("/*! Pico CSS v2.1.1") and "MIT" in sheet.split("*/", 1)[0]
+    assert "\ufeff" not in sheet  # a byte-order mark inside the file breaks the rule after it
+    assert ":root,:host{--pico-font-family-emoji" in sheet  # Pico's variables are there
+    assert sheet.index("--pico-primary") < sheet.index(".skip-link")  # our rules come after
+    assert "[data-tooltip]" not in sheet and "dialog>article" not in sheet  # unused parts left out
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
