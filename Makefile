@@ -9,7 +9,7 @@ PORT ?= 5000
 FLASK := PREP_ENV=development $(BIN)/flask --app prep_app
 PYTEST := PREP_ENV=testing $(BIN)/pytest
 
-.PHONY: install run test lint test-sqlite test-postgres bench audit messages clean
+.PHONY: install run test lint test-sqlite test-postgres bench audit pico messages clean
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,19 @@ test-postgres: install $(VNU)
 	PREP_TEST_DB=postgresql $(PYTEST)
 
 test: lint test-sqlite test-postgres
+
+# Lighthouse on patient and staff pages and the Nu Html Checker on the pages the last
+# browser-test run saved; scores into docs/audit.md. Not part of `make test` (minutes, and
+# scores vary with the machine's load).
+audit: install $(LIGHTHOUSE)
+	$(BIN)/python -m audit
+
+# Pico, only the modules styles/pico-subset.scss keeps, from the npm package's Sass sources.
+PICO := prep_app/static/vendor/pico-2.1.1.subset.min.css
+pico: $(LIGHTHOUSE)
+	{ printf '/*! Pico CSS v2.1.1 (https://picocss.com), MIT licence: pico-2.1.1.LICENSE.md. Only the modules in styles/pico-subset.scss. */\n'; \
+	  node_modules/.bin/sass --no-source-map --no-charset --style=compressed --quiet-deps --silence-deprecation=import \
+	    --load-path=node_modules/@picocss/pico/scss styles/pico-subset.scss; } > $(PICO)
 
 bench: install
 	$(BIN)/python -m bench
