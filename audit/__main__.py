@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import data
-from tests.gunicorn_server import ROOT, Gunicorn, HttpBrowser, open_link, sign_in
+from bench.harness import ROOT, Gunicorn, HttpBrowser, open_link, sign_in
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
