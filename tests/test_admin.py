@@ -119,6 +119,11 @@ def test_admin_adds_a_person_who_can_sign_in_with_the_password_shown_once(app, a
 @pytest.mark.parametrize("data, message", [
     ({"name": "", "email": "a@clinic.test", "role": "clinician"}, "Enter the person"),
     ({"name": "A", "email": "nope", "role": "clinician"}, "does not look right"),
+    # What a loose pattern let through and email-validator refuses:
+    ({"name": "A", "email": "jo..rivera@clinic.org", "role": "clinician"}, "does not look right"),
+    ({"name": "A", "email": "jo@clinic_west.org", "role": "clinician"}, "does not look right"),
+    ({"name": "A", "email": ".jo@clinic.org", "role": "clinician"}, "does not look right"),
+    ({"name": "A", "email": "jo@-clinic.org", "role": "clinician"}, "does not look right"),
     ({"name": "A", "email": "a@clinic.test", "role": "surgeon"}, "Not a valid choice"),
     ({"name": "A" * 121, "email": "a@clinic.test", "role": "clinician"}, "120"),
 ])

@@ -5,16 +5,13 @@ Every change here adds its audit row and flushes; the caller commits once.
 
 from __future__ import annotations
 
-import re
-
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Role, User
 from . import audit, text
 from .passwords import hash_password, password_problem
-
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 class StaffError(ValueError):
@@ -41,8 +38,11 @@ def _check_email(raw: str | None) -> str:
     email = normalise_email(raw)
     if not email:
         raise StaffError("Enter an email address.", "email")
-    if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
-        raise StaffError("That email address does not look right.", "email")
+    try:
+        # Syntax only (no DNS look-up). .test addresses are accepted: reserved, nobody else's.
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise StaffError("That email address does not look right.", "email") from None
     return email
 
 

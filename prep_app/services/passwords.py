@@ -14,12 +14,18 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128  # ASVS 2.1.2: 64 and more accepted, more than 128 refused
 
 # Common passwords of 12 characters or more (from public breach lists), and words this clinic's
 # staff would reach for first. Compared without case, spaces or punctuation.
+MIN_STRENGTH = 3  # zxcvbn's score: "safely unguessable" from 3
+# zxcvbn's time grows fast with length (about a second for 72 random characters): it judges the
+# first 32, long enough for any strong password to show it.
+STRENGTH_CHARS = 32
+
 COMMON_PASSWORDS = frozenset({
     "password1234", "password12345", "password123456", "passwordpassword", "password1111",
     "123456789012", "1234567890123", "12345678901234", "123456789000", "098765432112",
@@ -86,9 +92,16 @@ def password_problem(password: str | None, *, email: str = "", name: str = "") -
     personal = {"".join(ch for ch in part.casefold() if ch.isalnum())
                 for part in (email.split("@")[0], name, email)} - {""}
     if (plain in COMMON_PASSWORDS or plain in personal or len(set(compact)) <= 2
-            or _is_sequence(compact)):
+            or _is_sequence(compact) or _strength(password, email, name) < MIN_STRENGTH):
         return "That password is too easy to guess. Choose a longer or less common one."
     return None
+
+
+def _strength(password: str, email: str, name: str) -> int:
+    """zxcvbn's score (0 to 4) of the password's first ``STRENGTH_CHARS`` characters, with the
+    person's own email and name as words a guesser would try first."""
+    hints = [part for part in (email, email.split("@")[0], *name.split()) if part]
+    return zxcvbn(password[:STRENGTH_CHARS], user_inputs=hints)["score"]
 
 
 def _is_sequence(plain: str) -> bool:
