@@ -205,6 +205,9 @@ class Appointment(db.Model):
     clinician_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_driver_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Checked in with an open flag or no driver named: who confirmed that a clinician knows.
+    clinician_knows_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -214,6 +217,8 @@ class Appointment(db.Model):
     links: Mapped[list[PatientLink]] = relationship(back_populates="appointment")
     submission: Mapped[Submission | None] = relationship(back_populates="appointment",
                                                          uselist=False)
+    clinician_knows_confirmed_by: Mapped[User | None] = relationship(
+        foreign_keys=[clinician_knows_confirmed_by_id])
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -2,13 +2,15 @@
 
 No database and no Flask here, so every rule is easy to test. Services turn rows into the small
 frozen facts below; :func:`assess` turns facts into a status with reasons a person can act on.
+Checked in is a fact of its own (``Readiness.arrival``), shown beside the status and never
+instead of it: an unresolved flag or a missing driver stays visible after the patient arrives.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,6 @@ class Status(enum.StrEnum):
     NEEDS_ATTENTION = "needs_attention"
     AWAITING_REVIEW = "awaiting_review"
     CLEARED = "cleared"
-    CHECKED_IN = "checked_in"
     CANCELLED = "cancelled"
 
     @property
@@ -40,7 +41,6 @@ _LABELS = {
     Status.NEEDS_ATTENTION: "Needs attention",
     Status.AWAITING_REVIEW: "Awaiting review",
     Status.CLEARED: "Cleared",
-    Status.CHECKED_IN: "Checked in",
     Status.CANCELLED: "Cancelled",
 }
 _QUEUE_RANK = {Status.NEEDS_ATTENTION: 0, Status.AWAITING_REVIEW: 1}
@@ -98,6 +98,12 @@ class Readiness:
     reasons: tuple[str, ...]
     flags: tuple[str, ...] = ()
     blocking: tuple[str, ...] = ()
+    # "Arrived at 13:40; driver confirmed in person", or "" before the patient is checked in.
+    arrival: str = ""
+
+    @property
+    def is_checked_in(self) -> bool:
+        return bool(self.arrival)
 
 
 def is_shown(item: ItemRule, answers: Mapping[str, str]) -> bool:
@@ -133,12 +139,17 @@ def raised_flags(items: Sequence[ItemRule], answers: Mapping[str, str], starts_a
 def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime) -> Readiness:
     if facts.is_cancelled:
         return Readiness(Status.CANCELLED, ("Appointment cancelled",))
-    if facts.checked_in_at is not None:
-        local = facts.checked_in_at.astimezone(ZoneInfo(timing.timezone))
-        reason = f"Arrived at {local:%H:%M}"
-        reason += "; driver confirmed in person" if facts.is_driver_confirmed else ""
-        return Readiness(Status.CHECKED_IN, (reason,))
+    readiness = _before_arrival(items, facts, timing, now)
+    if facts.checked_in_at is None:
+        return readiness
+    local = facts.checked_in_at.astimezone(ZoneInfo(timing.timezone))
+    arrival = f"Arrived at {local:%H:%M}"
+    arrival += "; driver confirmed in person" if facts.is_driver_confirmed else ""
+    return replace(readiness, arrival=arrival)
 
+
+def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime
+                    ) -> Readiness:
     link_note = _link_note(facts, now)
     if facts.submission_status is None:
         if facts.link_expires_at is None or facts.is_link_revoked or facts.is_link_locked:

@@ -7,7 +7,8 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from prep_app.extensions import db
-from prep_app.models import Appointment
+from prep_app.models import Appointment, utcnow
+from prep_app.services import appointments as appointment_service
 from prep_app.services import settings, submissions
 
 
@@ -42,3 +43,13 @@ def submit_ready(app, appointment_id: int, **changes) -> date:
                            secrets.token_urlsafe(24), None)
         db.session.commit()
         return settings.to_local(appointment.starts_at).date()
+
+
+def book_now(app, name="Walk In Wendy", dob=date(1960, 2, 2)) -> int:
+    """An appointment starting right now (the booking form refuses past times, arrivals are not)."""
+    with app.test_request_context():
+        patient, _ = appointment_service.find_or_create_patient(name, dob)
+        appointment = Appointment(patient=patient, starts_at=utcnow())
+        db.session.add(appointment)
+        db.session.commit()
+        return appointment.id

@@ -160,14 +160,17 @@ def test_board_shows_driver_reasons_counts_and_last_activity(app, front_desk, ma
     assert 'href="tel:+14355550123"' in rows[2] and "(435) 555-0123" in rows[2]
     assert "Awaiting review" in rows[3] and "Submitted; waiting for a clinician" in rows[3]
     assert "Cleared" in rows[4] and "Cleared by Dr Who" in rows[4]
+    # Checked in is beside the readiness, never instead of it
     assert "Checked in" in rows[5] and "driver confirmed in person" in rows[5]
+    assert "Awaiting review" in rows[5] and "Submitted; waiting for a clinician" in rows[5]
     assert "Cancelled" in rows[6]
     assert all("Today" in row for row in rows)  # last activity: everything happened just now
     counts = html.split('aria-label="Count per status"', 1)[1].split("</ul>", 1)[0]
     assert re.search(r"All <strong>7</strong>", counts)
-    for label in ("Not sent", "Not started", "In progress", "Awaiting review", "Cleared",
-                  "Checked in", "Cancelled"):
+    for label in ("Not sent", "Not started", "In progress", "Cleared", "Checked in",
+                  "Cancelled"):
         assert re.search(rf"{label} <strong>1</strong>", counts), label
+    assert re.search(r"Awaiting review <strong>2</strong>", counts)
     assert re.search(r"Needs attention <strong>0</strong>", counts)
 
 
@@ -177,6 +180,8 @@ def test_front_desk_filters_by_status_and_searches_by_name(app, front_desk):
 
     rows = rows_of(front_desk.get(f"/board/?date={day}&status=in_progress").text)
     assert len(rows) == 1 and "Patient 002" in rows[0]
+    rows = rows_of(front_desk.get(f"/board/?date={day}&status=checked_in").text)
+    assert len(rows) == 1 and "Patient 005" in rows[0]
 
     response = search(front_desk, f"/board/?date={day}", "patient 005")
     rows = rows_of(response.text)

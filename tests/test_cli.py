@@ -277,6 +277,25 @@ def test_the_day_list_shows_each_status_and_its_reasons(app, runner):
     ]
 
 
+def test_the_day_list_shows_checked_in_beside_an_open_flag(app, runner):
+    day = future_day(app)
+    add(runner, name="Ada Lovelace", at=f"{day} 09:00")
+    submit_ready(app, 1, new_illness="yes")
+    with app.app_context():
+        appointment = db.session.get(Appointment, 1)
+        appointment_service.check_in(appointment, is_driver_confirmed=True,
+                                     clinician_knows=True)
+        arrived = settings.to_local(appointment.checked_in_at)
+        db.session.commit()
+    result = runner.invoke(args=["appointments", "list", "--date", str(day)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "#1  09:00  Ada Lovelace  [Needs attention] [Checked in]",
+        f"      - Arrived at {arrived:%H:%M}; driver confirmed in person",
+        "      - New illness reported",
+    ]
+
+
 def test_an_empty_day_says_so(app, runner):
     day = future_day(app)
     result = runner.invoke(args=["appointments", "list", "--date", str(day)])

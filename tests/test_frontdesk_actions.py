@@ -22,6 +22,7 @@ from prep_app.services import appointments as appointment_service
 from prep_app.services import links, settings, submissions
 
 from .browserlike import forms_of
+from .saved_answers import book_now, submit_ready
 
 LINK_URL = re.compile(r'value="(http://localhost/p/[A-Za-z0-9_\-]+)"')
 
@@ -53,16 +54,6 @@ def load(app, appointment_id: int) -> Appointment:
 def clinic_day(app, days: int) -> date:
     with app.app_context():
         return settings.today() + timedelta(days=days)
-
-
-def book_now(app, name="Walk In Wendy", dob=date(1960, 2, 2)) -> int:
-    """An appointment starting right now (the booking form refuses past times, arrivals are not)."""
-    with app.test_request_context():
-        patient, _ = appointment_service.find_or_create_patient(name, dob)
-        appointment = Appointment(patient=patient, starts_at=utcnow())
-        db.session.add(appointment)
-        db.session.commit()
-        return appointment.id
 
 
 def shown_link(html: str) -> str:
@@ -313,6 +304,7 @@ def test_link_status_on_the_appointment_page(app, desk, book):
 
 def test_checking_in_needs_the_driver_confirmed_in_person(app, desk):
     appointment_id = book_now(app)
+    submit_ready(app, appointment_id)
     response = desk.submit(f"{page(appointment_id)}/check-in", {}, page=page(appointment_id))
     assert response.status_code == 400
     assert "Confirm the driver in person" in response.text
@@ -323,10 +315,96 @@ def test_checking_in_needs_the_driver_confirmed_in_person(app, desk):
     assert response.status_code == 302
     appointment = load(app, appointment_id)
     assert appointment.checked_in_at is not None and appointment.is_driver_confirmed
+    assert appointment.checked_in_by_id == desk.user_id
+    assert appointment.clinician_knows_confirmed_by_id is None  # nothing open: not asked
     assert len(audit_rows(app, "appointment.check_in", record_id=appointment_id)) == 1
-    board = desk.get("/board/").text
-    row = board.split("Walk In Wendy", 1)[1].split("</tr>", 1)[0]
+    row = board_row(desk, "Walk In Wendy")
+    assert "Awaiting review" in row  # the readiness stays, checked in is beside it
     assert "Checked in" in row and "driver confirmed in person" in row
+
+
+def board_row(desk, name: str) -> str:
+    board = desk.get("/board/").text
+    return text_of(board.split(name, 1)[1].split("</tr>", 1)[0])
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def arrives_after_eating(app) -> int:
+    """A patient here today who ate 2 h before their session, never reviewed."""
+    appointment_id = book_now(app)
+    with app.app_context():
+        starts = settings.to_local(db.session.get(Appointment, appointment_id).starts_at)
+    submit_ready(app, appointment_id,
+                 last_solid_food=f"{starts - timedelta(hours=2):%Y-%m-%dT%H:%M}")
+    return appointment_id
+
+
+def test_board_keeps_fasting_reason_after_check_in(app, desk):
+    appointment_id = arrives_after_eating(app)
+    fasting = "Ate 2 h before: inside the 6 h fasting window"
+    assert fasting in board_row(desk, "Walk In Wendy")
+
+    response = desk.submit(f"{page(appointment_id)}/check-in",
+                           {"driver_confirmed": "y", "clinician_knows": "y"},
+                           page=page(appointment_id))
+    assert response.status_code == 302
+
+    row = board_row(desk, "Walk In Wendy")
+    assert "Needs attention" in row and fasting in row and "Checked in" in row
+    answers = text_of(desk.get(f"{page(appointment_id)}/answers").text)
+    assert "For the team's attention" in answers and fasting in answers
+    assert "Checked in" in answers
+    appointment_page = text_of(desk.get(page(appointment_id)).text)
+    assert fasting in appointment_page and "Checked in" in appointment_page
+
+
+def test_checking_in_a_flagged_unreviewed_patient_asks_that_a_clinician_knows(app, desk):
+    appointment_id = arrives_after_eating(app)
+    html = text_of(desk.get(page(appointment_id)).text)
+    assert "Before you check this patient in, a clinician needs to know" in html
+    assert "Ate 2 h before" in html
+
+    response = desk.submit(f"{page(appointment_id)}/check-in", {"driver_confirmed": "y"},
+                           page=page(appointment_id))
+    assert response.status_code == 400
+    assert "Confirm that a clinician knows" in response.text
+    assert load(app, appointment_id).checked_in_at is None
+    assert audit_rows(app, "appointment.check_in") == []
+
+    response = desk.submit(f"{page(appointment_id)}/check-in",
+                           {"driver_confirmed": "y", "clinician_knows": "y"},
+                           page=page(appointment_id))
+    assert response.status_code == 302
+    appointment = load(app, appointment_id)
+    assert appointment.checked_in_at is not None
+    assert appointment.clinician_knows_confirmed_by_id == desk.user_id
+    [row] = audit_rows(app, "appointment.check_in", record_id=appointment_id)
+    assert row.actor_id == desk.user_id
+    assert row.detail == "a clinician knows of 1 open item (confirmed by the desk)"
+    assert "Ate" not in row.detail  # no answers in the audit log
+    confirmed = text_of(desk.get(page(appointment_id)).text)
+    assert "Front Desk confirmed a clinician knows" in confirmed
+
+
+def test_checking_in_a_patient_with_no_driver_named_asks_that_a_clinician_knows(app, desk):
+    appointment_id = book_now(app)  # nothing filled in: no driver named
+    html = text_of(desk.get(page(appointment_id)).text)
+    assert "No driver named" in html
+    response = desk.submit(f"{page(appointment_id)}/check-in", {"driver_confirmed": "y"},
+                           page=page(appointment_id))
+    assert response.status_code == 400 and "Confirm that a clinician knows" in response.text
+    assert load(app, appointment_id).checked_in_at is None
+
+    response = desk.submit(f"{page(appointment_id)}/check-in",
+                           {"driver_confirmed": "y", "clinician_knows": "y"},
+                           page=page(appointment_id))
+    assert response.status_code == 302
+    assert load(app, appointment_id).clinician_knows_confirmed_by_id == desk.user_id
+    row = board_row(desk, "Walk In Wendy")
+    assert "Not sent" in row and "Checked in" in row and "No driver named" in row
 
 
 def test_check_in_waits_for_the_day_of_the_session(app, desk, book):
@@ -446,7 +524,7 @@ def test_fuzz_the_booking_form(app, desk):
     ("contact", ["phone", "email"], {"phone": "", "email": ""}),
     ("reschedule", ["new_day", "new_time"], {"new_time": "09:00"}),
     ("cancel", ["confirm_cancel"], {}),
-    ("check-in", ["driver_confirmed"], {}),
+    ("check-in", ["driver_confirmed", "clinician_knows"], {}),
     ("link", ["anything"], {}),
     ("link/revoke", ["anything"], {}),
 ])

@@ -353,21 +353,47 @@ def test_kolkata_half_hour_offset():
 
 def test_checked_in_shows_the_arrival_on_the_clinics_clock():
     arrived = datetime(2026, 12, 3, 20, 40, tzinfo=UTC)  # 13:40 in Denver
-    facts = replace(submitted(new_illness="yes"), checked_in_at=arrived,
+    facts = replace(submitted(review=cleared_by()), checked_in_at=arrived,
                     is_driver_confirmed=True)
     result = check(facts, now=arrived)
-    assert result.status is Status.CHECKED_IN
-    assert result.status.label == "Checked in"
-    assert result.reasons == ("Arrived at 13:40; driver confirmed in person",)
+    assert result.status is Status.CLEARED
+    assert result.is_checked_in
+    assert result.arrival == "Arrived at 13:40; driver confirmed in person"
     kolkata = Timing("Asia/Kolkata", 6, 2)
-    assert check(facts, timing=kolkata, now=arrived).reasons[0] == (
+    assert check(facts, timing=kolkata, now=arrived).arrival == (
         "Arrived at 02:10; driver confirmed in person")
 
 
 def test_checked_in_without_the_driver_confirmed_says_only_when():
     facts = replace(Facts(starts_at=START), checked_in_at=datetime(2026, 12, 3, 20, 40,
                                                                     tzinfo=UTC))
-    assert check(facts).reasons == ("Arrived at 13:40",)
+    assert check(facts).arrival == "Arrived at 13:40"
+    assert not check(Facts(starts_at=START)).is_checked_in
+
+
+def test_checking_in_never_hides_an_unresolved_flag():
+    # Ate 2 h before and never reviewed: checked in is shown beside it, never instead of it.
+    arrived = datetime(2026, 12, 3, 20, 40, tzinfo=UTC)
+    before = submitted(last_solid_food="2026-12-03T12:00")
+    after = check(replace(before, checked_in_at=arrived, is_driver_confirmed=True), now=arrived)
+    assert after.status is Status.NEEDS_ATTENTION
+    assert after.reasons == check(before, now=arrived).reasons == (
+        "Ate 2 h before: inside the 6 h fasting window",)
+    assert after.flags == ("Ate 2 h before: inside the 6 h fasting window",)
+    assert after.status.queue_rank == 0
+
+
+def test_checking_in_never_hides_a_missing_driver():
+    arrived = datetime(2026, 12, 3, 20, 40, tzinfo=UTC)
+    facts = replace(submitted(driver_name=""), checked_in_at=arrived)
+    result = check(facts, now=arrived)
+    assert result.status is Status.NEEDS_ATTENTION
+    assert "No driver named" in result.blocking
+    assert result.arrival == "Arrived at 13:40"
+
+
+def test_checked_in_is_not_a_status():
+    assert "checked_in" not in {s.value for s in Status}
 
 
 # Reviews --------------------------------------------------------------------------------------
@@ -465,13 +491,12 @@ def test_every_status_is_reachable_and_labelled():
         check(submitted(driver_name="")).status,
         check(submitted()).status,
         check(submitted(review=cleared_by())).status,
-        check(replace(submitted(), checked_in_at=START)).status,
         check(replace(submitted(), is_cancelled=True)).status,
     }
     assert seen == set(Status)
     assert [s.label for s in Status] == ["Not sent", "Not started", "In progress",
                                          "Needs attention", "Awaiting review", "Cleared",
-                                         "Checked in", "Cancelled"]
+                                         "Cancelled"]
 
 
 def test_the_clinicians_queue_puts_needs_attention_first():

@@ -30,6 +30,7 @@ from prep_app.services import reviews, status
 from prep_app.services import settings as clinic_settings
 
 from .browserlike import forms_of
+from .fixtures_staff import submit_to
 from .patient_forms import (
     SECTION_OF,
     appointment_day,
@@ -38,6 +39,7 @@ from .patient_forms import (
     submit,
     walk,
 )
+from .saved_answers import book_now, submit_ready
 
 # The patient's section forms (not this area's code) still pass choices as tuples, which
 # WTForms 3.3 deprecates; the clinician's own form does not.
@@ -198,6 +200,24 @@ def test_queue_holds_submitted_checklists_from_the_clinics_today_on(app, book, c
         db.session.commit()
 
     assert queue_order(clinician) == ["Tess Today"]
+
+
+def test_checked_in_patient_with_unreviewed_flag_stays_at_top_of_queue(app, book, clinician,
+                                                                        login_as):
+    patient_submits(app, book, name="Cal Calm", days=1)
+    here = book_now(app, name="Fay Fasting")
+    with app.app_context():
+        starts = clinic_settings.to_local(db.session.get(Appointment, here).starts_at)
+    submit_ready(app, here, last_solid_food=f"{starts - timedelta(hours=2):%Y-%m-%dT%H:%M}")
+    desk = login_as("front_desk", c=app.test_client())
+    response = submit_to(desk, f"/board/a/{here}", f"/board/a/{here}/check-in",
+                         {"driver_confirmed": "y", "clinician_knows": "y"})
+    assert response.status_code == 302
+
+    assert queue_order(clinician) == ["Fay Fasting", "Cal Calm"]
+    page = text_of(clinician.get("/review/").text)
+    assert "Needs attention Checked in" in page
+    assert "Flag: Ate 2 h before: inside the 6 h fasting window" in page
 
 
 def count_queries(app, action) -> int:

@@ -104,8 +104,10 @@ def test_overview_matches_each_appointment_looked_at_alone(app, clinic_day):
         "Half Way": Status.IN_PROGRESS, "Quiet": Status.AWAITING_REVIEW,
         "Flagged": Status.NEEDS_ATTENTION, "Cleared": Status.CLEARED,
         "Returned": Status.NEEDS_ATTENTION, "Changed": Status.NEEDS_ATTENTION,
-        "Cancelled": Status.CANCELLED, "Arrived": Status.CHECKED_IN,
+        "Cancelled": Status.CANCELLED, "Arrived": Status.AWAITING_REVIEW,
     }
+    assert [name for name, r in by_name.items() if r.is_checked_in] == ["Arrived"]
+    assert by_name["Arrived"].arrival.endswith("driver confirmed in person")
     assert by_name["Flagged"].reasons == ("New illness reported", "Possible pregnancy")
     assert by_name["Cleared"].reasons == ("Cleared by Dr Rivera",)
     assert by_name["Returned"].reasons == ("Returned to the patient to fix: Add a pickup time",)

@@ -77,6 +77,9 @@ def appointments_list(day: date | None):
         for row in rows:
             local = settings.to_local(row.appointment.starts_at)
             lines.append(f"#{row.appointment.id}  {local:%H:%M}  {row.patient.full_name}  "
-                         f"[{row.readiness.status.label}]")
+                         f"[{row.readiness.status.label}]"
+                         + (" [Checked in]" if row.readiness.is_checked_in else ""))
+            if row.readiness.is_checked_in:
+                lines.append(f"      - {row.readiness.arrival}")
             lines.extend(f"      - {reason}" for reason in row.readiness.reasons)
     click.echo("\n".join(lines))

@@ -106,6 +106,10 @@ class CheckInForm(FlaskForm):
         "I have confirmed the driver in person", validators=[
             DataRequired("Confirm the driver in person before checking the patient in.")],
         description="Someone the patient knows will drive them home after the session.")
+    # Asked (and checked by the service) only when something is open: see check_in_concerns.
+    clinician_knows = BooleanField(
+        "A clinician knows about the items above",
+        description="Tell the clinician on duty first. Your name is kept with the check-in.")
 
 
 class ActionForm(FlaskForm):

@@ -81,9 +81,18 @@ def _chosen_day() -> tuple[date, bool]:
     return day, True
 
 
+ARRIVED = "checked_in"  # a board filter beside the statuses: checked in is not a status
+
+
 def _chosen_status() -> str:
     raw = request.args.get("status", "")
-    return raw if raw in {s.value for s in Status} else ""
+    return raw if raw in {s.value for s in Status} | {ARRIVED} else ""
+
+
+def _matches(row: status.AppointmentStatus, chosen: str) -> bool:
+    if chosen == ARRIVED:
+        return row.readiness.is_checked_in
+    return not chosen or row.readiness.status == chosen
 
 
 def _chosen(name: str, offered: list[str]) -> str:
@@ -106,12 +115,12 @@ def board():
     chosen_status, q = _chosen_status(), _search_words()
     rows = status.overview(status.appointments_on(day))
     counts = Counter(row.readiness.status for row in rows)
+    counts[ARRIVED] = sum(row.readiness.is_checked_in for row in rows)
     session_types = sorted({r.appointment.session_type for r in rows} - {""}, key=str.casefold)
     clinicians = sorted({r.appointment.clinician_name for r in rows} - {""}, key=str.casefold)
     chosen_type = _chosen("session_type", session_types)
     chosen_clinician = _chosen("clinician", clinicians)
-    shown = [row for row in rows
-             if (not chosen_status or row.readiness.status == chosen_status)
+    shown = [row for row in rows if _matches(row, chosen_status)
              and (not chosen_type or row.appointment.session_type == chosen_type)
              and (not chosen_clinician or row.appointment.clinician_name == chosen_clinician)
              and (not q or q.casefold() in row.patient.full_name.casefold())]
@@ -125,6 +134,7 @@ def board():
 
     context = dict(day=day, is_today=day == settings.today(), is_date_ok=is_date_ok,
                    rows=shown, total=len(rows), counts=counts, statuses=list(Status),
+                   arrived=ARRIVED,
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
                    session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
                    chosen_clinician=chosen_clinician,
@@ -279,7 +289,8 @@ def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
     _refuse_unless_open(appointment)
     if not _is_session_day(appointment):
         raise AppointmentError("Patients are checked in on the day of their session.")
-    appointment_service.check_in(appointment, bool(form.driver_confirmed.data), actor=_actor())
+    appointment_service.check_in(appointment, bool(form.driver_confirmed.data),
+                                 bool(form.clinician_knows.data), actor=_actor())
 
 
 def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Appointment, Patient, utcnow
-from . import audit, links, settings, text
+from . import audit, links, settings, status, text
 
 
 class AppointmentError(ValueError):
@@ -167,15 +167,29 @@ def cancel(appointment: Appointment, actor=None) -> None:
                  patient_id=appointment.patient_id, actor=actor)
 
 
-def check_in(appointment: Appointment, is_driver_confirmed: bool, actor=None) -> None:
+def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_knows: bool = False,
+             actor=None) -> None:
+    """Check the patient in. With an open flag or no driver named, the desk confirms that a
+    clinician knows, and who confirmed is kept; the readiness stays as it was, beside it."""
     if appointment.is_cancelled:
         raise AppointmentError("This appointment is cancelled.")
     if not is_driver_confirmed:
         raise AppointmentError("Confirm the driver in person before checking the patient in.")
+    concerns = status.for_appointment(appointment).check_in_concerns
+    if concerns and not clinician_knows:
+        raise AppointmentError("Confirm that a clinician knows about the open items before "
+                               "checking the patient in.")
     appointment.checked_in_at = appointment.last_activity_at = utcnow()
     appointment.is_driver_confirmed = True
+    appointment.checked_in_by_id = actor.id if actor is not None else None
+    detail = ""
+    if concerns:
+        appointment.clinician_knows_confirmed_by_id = appointment.checked_in_by_id
+        count = len(concerns)
+        detail = (f"a clinician knows of {count} open item{'' if count == 1 else 's'} "
+                  "(confirmed by the desk)")
     audit.record("appointment.check_in", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id, actor=actor)
+                 patient_id=appointment.patient_id, detail=detail, actor=actor)
 
 
 def _check_future(starts_at: datetime) -> None:

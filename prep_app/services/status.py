@@ -24,8 +24,10 @@ from ..models import (
     User,
     utcnow,
 )
-from ..readiness import Facts, Readiness, ReviewFacts, Timing, assess
+from ..readiness import Facts, Readiness, ReviewFacts, Status, Timing, assess
 from . import checklists, links, settings
+
+NO_DRIVER = "No driver named"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,18 @@ class AppointmentStatus:
     @property
     def driver_phone(self) -> str:
         return self.answers.get("driver_phone", "")
+
+    @property
+    def check_in_concerns(self) -> tuple[str, ...]:
+        """What a clinician must know before this patient is checked in: the reasons of an
+        appointment that needs attention (an unresolved flag, a follow-up), any unmet blocking
+        item, and a driver not named."""
+        readiness = self.readiness
+        found = list(readiness.reasons if readiness.status is Status.NEEDS_ATTENTION
+                     else readiness.blocking)
+        if not self.driver_name and NO_DRIVER not in found:
+            found.append(NO_DRIVER)
+        return tuple(found)
 
 
 def timing() -> Timing:

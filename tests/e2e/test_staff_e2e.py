@@ -113,7 +113,9 @@ def test_front_desk_books_hands_over_the_link_and_checks_the_patient_in(
     assert_focus_visible(desk)
     desk.keyboard.press("Enter")
     expect(desk.locator(".flash")).to_have_text("Checked in.")
-    expect(desk.locator("main .status").first).to_have_text("Checked in")
+    # Checked in sits beside the readiness, never instead of it.
+    expect(desk.locator("main .status").first).to_have_text("Awaiting review")
+    expect(desk.locator("main .status-checked_in").first).to_have_text("Checked in")
     journey.see(desk, "checked-in", NAME)
 
     desk.get_by_role("link", name="Back to the board").click()
