@@ -26,7 +26,7 @@ from prep_app.models import (
     SubmissionStatus,
 )
 from prep_app.readiness import Status
-from prep_app.services import reviews, status
+from prep_app.services import links, reviews, status
 from prep_app.services import settings as clinic_settings
 
 from .browserlike import forms_of
@@ -597,6 +597,44 @@ def test_return_fix_resubmit_clear(app, book, clinician):
     assert "Cleared Cleared by Clinician" in text_of(clinician.get("/review/").text)
     assert [(r.decision, r.revision) for r in stored_reviews(app, appointment_id)] == [
         ("returned", 1), ("cleared", 2)]
+
+
+def test_patient_sees_returned_message_on_done_page(app, book, clinician):
+    # After submitting, the patient's phone shows the plan; after the clinician returns the
+    # checklist, whichever page they land on says what the clinician asked.
+    appointment_id, phone = patient_submits(app, book)
+    message = "Please tell us which medicine you take and when."
+    assert decide(clinician, appointment_id, "returned", note="Medicine unclear",
+                  message=message).status_code == 302
+
+    for url in ("/checklist/done", "/checklist/", "/checklist/step/dayof", "/checklist/review"):
+        page = phone.get(url)
+        assert page.status_code == 200, url
+        html = unescape(page.text)
+        assert message in html, url
+        assert "Your care team asked you to check something" in html, url
+        assert html.count(message) == 1, url
+    done = unescape(phone.get("/checklist/done").text)
+    assert "You have changed some answers" not in done
+    assert "Medicine unclear" not in done  # the note is for staff only
+
+
+def test_the_returned_message_waits_for_the_date_of_birth(app, book, clinician):
+    appointment_id, phone = patient_submits(app, book)
+    message = "Please tell us which medicine you take and when."
+    assert decide(clinician, appointment_id, "returned", note="Medicine unclear",
+                  message=message).status_code == 302
+    left = phone.submit("/checklist/leave", page="/checklist/")
+    assert left.status_code == 200 and message not in unescape(left.text)
+    with app.test_request_context():
+        token = links.issue(db.session.get(Appointment, appointment_id))
+        db.session.commit()
+    other = app.test_client()
+    other.get(f"/p/{token}")
+    for url in ("/checklist/verify", "/checklist/done"):
+        page = other.get(url, follow_redirects=True)
+        assert "date of birth" in page.text.lower(), url
+        assert message not in unescape(page.text), url
 
 
 # --- bad input -------------------------------------------------------------------------------

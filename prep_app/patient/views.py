@@ -55,6 +55,20 @@ def load_link():
     return None
 
 
+@bp.context_processor
+def care_team_notice():
+    """What the care team asked (a returned checklist), for every page of a link in use: never
+    before the date of birth is confirmed, nor after the patient signed out on this device."""
+    link, appointment = g.get("patient_link"), g.get("appointment")
+    if (appointment is None or session.get(LINK_KEY) != link.id or needs_dob_check(link)
+            or appointment.submission is None):
+        return {"care_notice": None}
+    submission = appointment.submission
+    returned = submission.status == SubmissionStatus.RETURNED and submission.returned_message
+    return {"care_notice": {"returned_message": submission.returned_message} if returned
+            else None}
+
+
 def needs_dob_check(link) -> bool:
     return settings.get().is_dob_check_on and session.get(DOB_KEY) != link.id
 
