@@ -208,6 +208,10 @@ class Appointment(db.Model):
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Checked in with an open flag or no driver named: who confirmed that a clinician knows.
     clinician_knows_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The latest move: where the session was before, why it moved, and who moved it.
+    moved_from_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    move_reason: Mapped[str | None] = mapped_column(String(200))
+    moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -219,6 +223,7 @@ class Appointment(db.Model):
                                                          uselist=False)
     clinician_knows_confirmed_by: Mapped[User | None] = relationship(
         foreign_keys=[clinician_knows_confirmed_by_id])
+    moved_by: Mapped[User | None] = relationship(foreign_keys=[moved_by_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -317,6 +322,8 @@ class Submission(db.Model):
     attested_name: Mapped[str | None] = mapped_column(String(120))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_message: Mapped[str | None] = mapped_column(Text)
+    # The session moved to another day: its time answers were asked again (until the next submit).
+    time_answers_reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_section: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -83,6 +83,7 @@ class Facts:
     revision: int = 0
     answers_hash: str | None = None
     review: ReviewFacts | None = None  # the latest decision, if any
+    is_moved_to_new_day: bool = False  # its answers tied to the old day are asked again
 
 
 @dataclass(frozen=True)
@@ -158,13 +159,15 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
 
     answers = facts.answers
     blocking = tuple(unmet_blocking(items, answers))
+    moved = [_moved(facts)] if facts.is_moved_to_new_day else []
     if facts.submission_status == "returned":
         reason = _returned(facts.review.note if facts.review else "")
-        return Readiness(Status.NEEDS_ATTENTION, _with([reason], link_note), blocking=blocking)
+        return Readiness(Status.NEEDS_ATTENTION, _with([reason, *moved], link_note),
+                         blocking=blocking)
     if facts.submission_status == "in_progress":
-        first = ("Changing answers; not submitted again yet" if facts.revision
-                 else "Started; not submitted yet")
-        return Readiness(Status.IN_PROGRESS, _with([first, *blocking], link_note),
+        first = moved or [("Changing answers; not submitted again yet" if facts.revision
+                           else "Started; not submitted yet")]
+        return Readiness(Status.IN_PROGRESS, _with([*first, *blocking], link_note),
                          blocking=blocking)
 
     flags = tuple(raised_flags(items, answers, facts.starts_at, timing))
@@ -199,6 +202,15 @@ def _decided(review: ReviewFacts, flags: tuple[str, ...], blocking: tuple[str, .
     else:
         return None
     return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
+
+
+def _moved(facts: Facts) -> str:
+    review = facts.review
+    was_cleared = (review is not None and review.decision == "cleared"
+                   and (review.revision, review.answers_hash) == (facts.revision,
+                                                                  facts.answers_hash))
+    voided = "clearance voided; " if was_cleared else ""
+    return f"Moved to another day: {voided}waiting for new food and drink times"
 
 
 def _returned(note: str) -> str:

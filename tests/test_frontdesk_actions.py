@@ -193,7 +193,8 @@ def test_front_desk_moves_an_appointment_and_the_link_follows(app, desk, book):
     appointment_id, token = book(days=2, hour=14)
     new_day = clinic_day(app, 9)
     response = desk.submit(f"{page(appointment_id)}/reschedule",
-                           {"new_day": new_day.isoformat(), "new_time": "09:15"},
+                           {"new_day": new_day.isoformat(), "new_time": "09:15",
+                            "move_reason": "Clinic closed that day"},
                            page=page(appointment_id))
     assert response.status_code == 302
     appointment = load(app, appointment_id)
@@ -204,9 +205,14 @@ def test_front_desk_moves_an_appointment_and_the_link_follows(app, desk, book):
     assert len(audit_rows(app, "appointment.reschedule", record_id=appointment_id)) == 1
 
     response = desk.submit(f"{page(appointment_id)}/reschedule",
-                           {"new_day": "2001-01-01", "new_time": "09:15"},
+                           {"new_day": "2001-01-01", "new_time": "09:15",
+                            "move_reason": "Clinic closed that day"},
                            page=page(appointment_id))
     assert response.status_code == 400 and "already passed" in response.text
+    response = desk.submit(f"{page(appointment_id)}/reschedule",
+                           {"new_day": new_day.isoformat(), "new_time": "11:00"},
+                           page=page(appointment_id))
+    assert response.status_code == 400 and "Say why the appointment is moving" in response.text
     assert load(app, appointment_id).starts_at == appointment.starts_at
 
 
@@ -216,13 +222,14 @@ def test_a_change_that_crosses_another_desks_change_writes_nothing(app, desk, bo
     before = load(app, appointment_id).starts_at
     real = appointment_service.reschedule
 
-    def crossed(appointment, starts_at, actor=None):
-        real(appointment, starts_at, actor=actor)  # written, then found stale at the flush
+    def crossed(appointment, starts_at, reason, actor=None):
+        real(appointment, starts_at, reason, actor=actor)  # written, then found stale
         raise StaleDataError("appointments row was updated by someone else")
 
     monkeypatch.setattr(appointment_service, "reschedule", crossed)
     response = desk.submit(f"{page(appointment_id)}/reschedule",
-                           {"new_day": clinic_day(app, 9).isoformat(), "new_time": "09:15"},
+                           {"new_day": clinic_day(app, 9).isoformat(), "new_time": "09:15",
+                            "move_reason": "Patient asked"},
                            page=page(appointment_id))
     assert response.status_code == 409
     assert "Someone else changed this appointment at the same moment" in response.text
@@ -522,7 +529,8 @@ def test_fuzz_the_booking_form(app, desk):
 
 @pytest.mark.parametrize("action, names, fits", [
     ("contact", ["phone", "email"], {"phone": "", "email": ""}),
-    ("reschedule", ["new_day", "new_time"], {"new_time": "09:00"}),
+    ("reschedule", ["new_day", "new_time", "move_reason"],
+     {"new_time": "09:00", "move_reason": "Patient asked"}),
     ("cancel", ["confirm_cancel"], {}),
     ("check-in", ["driver_confirmed", "clinician_knows"], {}),
     ("link", ["anything"], {}),

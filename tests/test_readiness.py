@@ -548,3 +548,14 @@ def test_fasting_flag_follows_real_elapsed_time(start, zone, minutes_before, win
                                 f"inside the {window} h fasting window",)
     else:
         assert result.flags == ()
+
+
+def test_a_move_to_another_day_says_the_clearance_is_void_until_new_times_come():
+    moved = replace(submitted(status="in_progress", review=cleared_by()),
+                    is_moved_to_new_day=True)
+    assert check(moved).status is Status.IN_PROGRESS
+    assert check(moved).reasons == (
+        "Moved to another day: clearance voided; waiting for new food and drink times",)
+    never_reviewed = replace(moved, review=None)
+    assert check(never_reviewed).reasons == (
+        "Moved to another day: waiting for new food and drink times",)

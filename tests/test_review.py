@@ -637,6 +637,79 @@ def test_the_returned_message_waits_for_the_date_of_birth(app, book, clinician):
         assert message not in unescape(page.text), url
 
 
+def move(app, login_as, appointment_id: int, day, at: str = "10:00",
+         reason: str = "Patient asked for Friday"):
+    desk = login_as("front_desk", c=app.test_client())
+    response = submit_to(desk, f"/board/a/{appointment_id}",
+                         f"/board/a/{appointment_id}/reschedule",
+                         {"new_day": day.isoformat(), "new_time": at, "move_reason": reason})
+    assert response.status_code == 302, response.text
+    return desk
+
+
+def stored_answers(app, appointment_id: int) -> dict[str, str]:
+    with app.app_context():
+        from prep_app.services import submissions
+        return submissions.answers_of(db.session.get(Appointment, appointment_id).submission)
+
+
+def test_reschedule_to_another_day_voids_clearance_and_reopens_time_answers(app, book,
+                                                                            clinician,
+                                                                            login_as):
+    appointment_id, phone = patient_submits(app, book, days=2)
+    assert decide(clinician, appointment_id, "cleared").status_code == 302
+    assert readiness_of(app, appointment_id).status == Status.CLEARED
+    old_day = appointment_day(app, appointment_id)
+
+    desk = move(app, login_as, appointment_id, old_day + timedelta(days=2))
+
+    state = readiness_of(app, appointment_id)
+    assert state.status == Status.IN_PROGRESS
+    assert state.reasons[0] == ("Moved to another day: clearance voided; waiting for new food "
+                                "and drink times")
+    kept = stored_answers(app, appointment_id)
+    assert "last_solid_food" not in kept and "last_clear_liquid" not in kept
+    assert kept["driver_name"] == "Grace Hopper"  # the rest stands
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        assert appointment.move_reason == "Patient asked for Friday"
+        assert appointment.moved_by_id == desk.user_id
+        assert clinic_settings.to_local(appointment.moved_from_at).date() == old_day
+    [row] = audit_rows(app, "appointment.reschedule")
+    assert row.actor_id == desk.user_id
+    assert row.detail == "to another day: clearance voided, 2 time answers asked again"
+    assert "Friday" not in row.detail  # the reason is stored, not logged
+    desk_page = text_of(desk.get(f"/board/a/{appointment_id}").text)
+    assert "Patient asked for Friday" in desk_page and "Moved from" in desk_page
+
+    # The patient is told what changed, on whichever page they open, and asked again.
+    for url in ("/checklist/", "/checklist/done", "/checklist/step/dayof", "/checklist/review"):
+        page = text_of(phone.get(url).text)
+        assert "Your session has moved" in page, url
+        assert "when you last eat and drink" in page, url
+    assert "Thank you. We have your answers." not in text_of(phone.get("/checklist/done").text)
+
+    new_day = appointment_day(app, appointment_id)
+    patient_changes(app, phone, appointment_id,
+                    last_solid_food=f"{new_day}T03:30", last_clear_liquid=f"{new_day}T07:30")
+    assert "Your session has moved" not in text_of(phone.get("/checklist/").text)
+    assert readiness_of(app, appointment_id).status == Status.AWAITING_REVIEW
+    assert queue_order(clinician) == ["Ada Lovelace"]
+
+
+def test_moving_within_the_same_day_keeps_the_clearance_and_the_answers(app, book, clinician,
+                                                                       login_as):
+    appointment_id, _ = patient_submits(app, book, days=2)
+    assert decide(clinician, appointment_id, "cleared").status_code == 302
+    before = stored_answers(app, appointment_id)
+    move(app, login_as, appointment_id, appointment_day(app, appointment_id), at="15:00",
+         reason="Room free later")
+    assert readiness_of(app, appointment_id).status == Status.CLEARED
+    assert stored_answers(app, appointment_id) == before
+    [row] = audit_rows(app, "appointment.reschedule")
+    assert row.detail == "same day"
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 junk = st.one_of(st.text(max_size=80), st.text(alphabet="\x00\r\n\t\u202e\ufeff", max_size=20),

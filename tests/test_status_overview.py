@@ -53,7 +53,8 @@ def one_at_a_time(appointment: Appointment, now: datetime):
         answers=answers, revision=submission.revision if submission else 0,
         answers_hash=submission.answers_hash if submission else None,
         review=ReviewFacts(str(review.decision), review.revision, review.answers_hash,
-                           review.note, review.clinician.name) if review else None)
+                           review.note, review.clinician.name) if review else None,
+        is_moved_to_new_day=bool(submission and submission.time_answers_reopened_at))
     rules = checklists.rules(submission.checklist_version.items) if submission else []
     return assess(rules, facts, status.timing(), now)
 

@@ -93,6 +93,12 @@ class ContactForm(FlaskForm):
 class RescheduleForm(FlaskForm):
     new_day = session_day("New day")
     new_time = session_time("New time")
+    move_reason = StringField(
+        "Why is it moving?", filters=[strip_text],
+        validators=[DataRequired("Say why the appointment is moving."), Length(max=200)],
+        description="Kept with the appointment for the team. To another day: a clinician's "
+                    "clearance no longer applies and the patient is asked for their food and "
+                    "drink times again.", render_kw={"autocomplete": "off"})
 
 
 class CancelForm(FlaskForm):

@@ -276,7 +276,8 @@ def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
     _refuse_unless_open(appointment)
     appointment_service.reschedule(
-        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data), actor=_actor())
+        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data),
+        form.move_reason.data, actor=_actor())
 
 
 def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:

@@ -57,16 +57,21 @@ def load_link():
 
 @bp.context_processor
 def care_team_notice():
-    """What the care team asked (a returned checklist), for every page of a link in use: never
+    """What the care team asked (a returned checklist) and what changed (the session moved to
+    another day), for every page of a link in use: never
     before the date of birth is confirmed, nor after the patient signed out on this device."""
     link, appointment = g.get("patient_link"), g.get("appointment")
     if (appointment is None or session.get(LINK_KEY) != link.id or needs_dob_check(link)
             or appointment.submission is None):
         return {"care_notice": None}
-    submission = appointment.submission
-    returned = submission.status == SubmissionStatus.RETURNED and submission.returned_message
-    return {"care_notice": {"returned_message": submission.returned_message} if returned
-            else None}
+    submission, notice = appointment.submission, {}
+    if submission.status == SubmissionStatus.RETURNED and submission.returned_message:
+        notice["returned_message"] = submission.returned_message
+    reopened = submissions.day_bound_items(submission)
+    if submission.time_answers_reopened_at is not None and reopened:
+        notice["moved"] = {"before": appointment.moved_from_at, "now": appointment.starts_at,
+                           "section": reopened[0].section}
+    return {"care_notice": notice or None}
 
 
 def needs_dob_check(link) -> bool:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Appointment, Patient, utcnow
-from . import audit, links, settings, status, text
+from ..readiness import Status
+from . import audit, links, settings, status, submissions, text
 
 
 class AppointmentError(ValueError):
@@ -147,16 +148,35 @@ def create_many(bookings: list[tuple[Patient, datetime]], actor=None,
     return booked
 
 
-def reschedule(appointment: Appointment, starts_at: datetime, actor=None) -> None:
+def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor=None) -> None:
+    """Move the session, keeping why and who. A move to another day voids a clearance and asks
+    the patient again for the answers tied to the old day (see submissions)."""
     _check_future(starts_at)
-    appointment.starts_at = starts_at
+    reason = clean_text(reason, 200)
+    if not reason:
+        raise AppointmentError("Say why the appointment is moving.")
+    is_new_day = settings.to_local(starts_at).date() != settings.to_local(
+        appointment.starts_at).date()
+    was_cleared = is_new_day and (
+        status.for_appointment(appointment).readiness.status is Status.CLEARED)
+    appointment.moved_from_at, appointment.starts_at = appointment.starts_at, starts_at
+    appointment.move_reason = reason
+    appointment.moved_by_id = actor.id if actor is not None else None
     appointment.last_activity_at = utcnow()
     # Links expire after the session: follow the new time.
     for link in appointment.links:
         if link.revoked_at is None:
             link.expires_at = links.expiry_for(appointment)
+    detail = "same day"
+    if is_new_day:
+        submission = appointment.submission
+        reopened = submissions.reopen_day_bound_answers(submission) if submission else 0
+        done = ["clearance voided"] if was_cleared else []
+        if reopened:
+            done.append(f"{reopened} time answer{'' if reopened == 1 else 's'} asked again")
+        detail = "to another day" + (f": {', '.join(done)}" if done else "")
     audit.record("appointment.reschedule", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id, actor=actor)
+                 patient_id=appointment.patient_id, detail=detail, actor=actor)
 
 
 def cancel(appointment: Appointment, actor=None) -> None:

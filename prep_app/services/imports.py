@@ -30,6 +30,7 @@ from . import appointments, audit, settings, text
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 10_000
 CHUNK = 500  # ids per IN (...) when looking rows up
+IMPORT_MOVE = "Moved in the practice schedule (import)"  # the reason a move by import records
 
 # prep_app's own column names, in the template's order.
 COLUMNS = ("external_id", "patient_id", "first_name", "last_name", "date_of_birth", "starts_at",
@@ -491,7 +492,8 @@ def apply(plan: Plan, actor=None) -> None:
         booked = _resolve_patients(plan, actor)
         for step in plan.steps:
             if step.action == "moved":
-                appointments.reschedule(step.appointment, step.row.starts_at, actor=actor)
+                appointments.reschedule(step.appointment, step.row.starts_at, IMPORT_MOVE,
+                                        actor=actor)
             elif step.action == "cancelled":
                 appointments.cancel(step.appointment, actor=actor)
             if step.appointment is not None and not step.row.is_cancelled:

@@ -145,6 +145,7 @@ def overview(appointments: list[Appointment], now: datetime | None = None
             answers_hash=sub.answers_hash if sub else None,
             review=ReviewFacts(str(review.decision), review.revision, review.answers_hash,
                                review.note, name) if review else None,
+            is_moved_to_new_day=bool(sub and sub.time_answers_reopened_at),
         )
         rules = rules_by_version.get(sub.checklist_version_id, []) if sub else []
         result.append(AppointmentStatus(appointment, appointment.patient,

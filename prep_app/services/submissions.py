@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (
     Answer,
     Appointment,
+    ItemKind,
     Submission,
     SubmissionRevision,
     SubmissionStatus,
@@ -127,6 +128,32 @@ def save_section(submission: Submission, section: str, values: Mapping[str, str]
                  patient_id=submission.appointment.patient_id, detail=f"section {section}")
 
 
+# Answers tied to the session's day ("2026-12-03T07:30"): a move to another day asks them again.
+DAY_BOUND_KINDS = {ItemKind.DATETIME}
+
+
+def day_bound_items(submission: Submission) -> list[checklists.FrozenItem]:
+    return [item for item in version_of(submission).items if item.kind in DAY_BOUND_KINDS]
+
+
+def reopen_day_bound_answers(submission: Submission) -> int:
+    """The session moved to another day: forget the answers tied to the old day (last food,
+    last drink) and reopen a submitted checklist, so no earlier clearance covers it. Returns
+    how many answers were asked again."""
+    ids = {item.id for item in day_bound_items(submission)}
+    dropped = [answer for answer in submission.answers if answer.item_id in ids]
+    if not dropped and not submission.revision:
+        return 0
+    for answer in dropped:
+        submission.answers.remove(answer)
+    now = utcnow()
+    if submission.status == SubmissionStatus.SUBMITTED:
+        submission.status = SubmissionStatus.IN_PROGRESS
+    submission.time_answers_reopened_at = submission.updated_at = now
+    db.session.flush()
+    return len(dropped)
+
+
 def _differs_from_submitted(submission: Submission) -> bool:
     return answers_hash(current_answers(submission)) != submission.answers_hash
 
@@ -198,6 +225,7 @@ def submit(submission: Submission, attested_name: str, submit_key: str | None,
     submission.attested_name = attested_name
     submission.submitted_at = submission.updated_at = now
     submission.returned_message = None
+    submission.time_answers_reopened_at = None
     submission.appointment.last_activity_at = now
     db.session.flush()
     audit.record("submission.submit", record_type="submission", record_id=submission.id,
