@@ -33,10 +33,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
+# The web server and, beside it, the job worker that sends texts and emails (in development
+# they land in the outbox: /board/outbox). Ctrl+C stops both.
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) jobs init
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) demo load
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT) with a job worker  (Ctrl+C stops both)"
+	@export PUBLIC_BASE_URL=http://$(HOST):$(PORT); \
+	$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # ruff (with the S security rules) and bandit: zero findings, or a commented exception.

@@ -22,6 +22,8 @@ WELL_KNOWN_SECRETS = {
 }
 HASH_COSTS = {"normal", "test"}
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+SMTP_SECURITIES = {"none", "starttls", "tls"}
+SMS_BACKENDS = {"", "twilio"}
 
 
 class ConfigError(RuntimeError):
@@ -104,11 +106,44 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
         or "memory://",
         "RATE_LIMITING": True,  # only the test suite turns the limits off
+        **messaging(instance_path),
     }
     if env == "development" and not config["SECRET_KEY"]:
         # A development key is made per machine and kept in the instance folder, never a literal.
         config["SECRET_KEY"] = _instance_secret(instance_path)
     return config
+
+
+def _text(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def messaging(instance_path: str) -> dict:
+    """The job worker, texts and emails (see the Messages part of `.env.example`)."""
+    return {
+        # huey's own storage when the app's database is SQLite (PostgreSQL: the same database).
+        "JOBS_SQLITE_PATH": _text("JOBS_SQLITE_PATH") or str(Path(instance_path) / "jobs.sqlite3"),
+        "JOBS_TICK_SECONDS": _number("JOBS_TICK_SECONDS", "15", float),
+        "MESSAGE_SENDING_TIMEOUT_SECONDS": _number("MESSAGE_SENDING_TIMEOUT_SECONDS", "300",
+                                                   float),
+        # Who texts and emails come from: the clinic's name as patients know it, without any
+        # clinical word (not "... Ketamine Clinic"), kept short (texts are 160 characters).
+        "MESSAGE_SENDER_NAME": _text("MESSAGE_SENDER_NAME", "Cedar City Clinic")[:30],
+        "MESSAGE_LINK_ON_BOOKING": _text("MESSAGE_LINK_ON_BOOKING", "1").lower()
+        in {"1", "true", "yes", "on"},
+        "SMTP_HOST": _text("SMTP_HOST"),
+        "SMTP_PORT": _number("SMTP_PORT", "587", int),
+        "SMTP_USERNAME": _text("SMTP_USERNAME"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": _text("SMTP_SECURITY", "starttls").lower(),
+        "SMTP_TIMEOUT_SECONDS": _number("SMTP_TIMEOUT_SECONDS", "20", float),
+        "MAIL_FROM": _text("MAIL_FROM"),
+        "SMS_BACKEND": _text("SMS_BACKEND").lower(),
+        "TWILIO_ACCOUNT_SID": _text("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM": _text("TWILIO_FROM"),
+        "TWILIO_API_BASE": _text("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+    }
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -130,6 +165,13 @@ def check(config) -> None:
         raise ConfigError(f"PASSWORD_HASH_COST must be one of {', '.join(sorted(HASH_COSTS))}.")
     if config.get("LOG_LEVEL", "INFO") not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(sorted(LOG_LEVELS))}.")
+    if config.get("SMTP_SECURITY", "starttls") not in SMTP_SECURITIES:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(sorted(SMTP_SECURITIES))}.")
+    if config.get("SMS_BACKEND", "") not in SMS_BACKENDS:
+        raise ConfigError("SMS_BACKEND must be twilio or empty (no texts).")
+    if config.get("SMTP_HOST") and not config.get("MAIL_FROM"):
+        raise ConfigError("SMTP_HOST is set but MAIL_FROM is not: set the address emails come "
+                          "from.")
     if not is_production(config):
         return
     problems = []

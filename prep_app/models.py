@@ -466,3 +466,61 @@ class ImportMapping(db.Model):
     columns: Mapped[dict] = mapped_column(JSON, default=dict)  # {our column: their header}
     date_order: Mapped[str] = mapped_column(String(8), default="mdy")  # mdy | dmy
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- Messages: texts and emails to patients and drivers -----------------------------------
+# One row per planned message, written in the same transaction as the booking or change that
+# caused it: the record the board shows and the truth of what is due. The job worker claims due
+# rows with a compare-and-set update (see services/messages.py).
+
+
+class MessageStatus(enum.StrEnum):
+    PLANNED = "planned"  # waiting for its due time
+    SENDING = "sending"  # claimed by a worker; picked up again if it stays here too long
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider says it arrived
+    FAILED = "failed"  # tried and gave up for now (the last error says why)
+    UNDELIVERABLE = "undeliverable"  # never will arrive (invalid number, opted out)
+    SUPPRESSED = "suppressed"  # not sent on purpose (a stop rule, quiet hours passed, the cap)
+    CANCELLED = "cancelled"  # no longer wanted (the appointment was cancelled)
+
+
+class MessageRecipient(enum.StrEnum):
+    PATIENT = "patient"
+    DRIVER = "driver"
+
+
+class MessageChannel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessagePurpose(enum.StrEnum):
+    LINK = "link"  # the personal link, when booked or when the desk presses "Send link"
+    REMINDER = "reminder"  # before the session, while the checklist is not submitted
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    recipient: Mapped[MessageRecipient] = mapped_column(_enum(MessageRecipient))
+    channel: Mapped[MessageChannel] = mapped_column(_enum(MessageChannel))
+    purpose: Mapped[MessagePurpose] = mapped_column(_enum(MessagePurpose))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus),
+                                                  default=MessageStatus.PLANNED)
+    # Where it went (the number or address at the moment of sending), for the board.
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last status change
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    appointment: Mapped[Appointment] = relationship()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import Appointment, utcnow
 from ..services import appointments as appointment_service
-from ..services import links, settings, status
+from ..services import links, messages, settings, status
 from .common import link_context, parse_date, unit_of_work, when
 
 appointments_cli = AppGroup("appointments", help="Appointments and patient links.")
@@ -32,6 +33,8 @@ def appointments_add(patient_name: str, dob: date, at: str, phone: str | None,
             patient_name, dob, phone=phone, email=email)
         appointment = appointment_service.create(patient, starts_at)
         url = links.url_for_token(links.issue(appointment))
+        if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
+            messages.plan_link(appointment, utcnow())
         who = f"{'New' if created else 'Existing'} patient #{patient.id}"
         booked = f"Appointment #{appointment.id}: {when(starts_at)}."
     click.echo(f"{booked}\n{who}.\nThe patient's personal link (give it only to them):")

@@ -14,7 +14,16 @@ from datetime import date, datetime, timedelta
 
 import segno
 from babel.dates import format_datetime
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +36,7 @@ from ..extensions import db
 from ..models import Appointment, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..services import appointments as appointment_service
-from ..services import audit, links, settings, status
+from ..services import audit, links, messages, settings, status
 from ..services.appointments import AppointmentError
 from ..templating import pretty_phone
 from . import forms
@@ -364,6 +373,8 @@ def new_appointment():
         booked = appointment_service.create(
             patient, forms.starts_at_utc(form.day.data, form.at.data), actor=actor)
         token = links.issue(booked, actor=actor) if form.issue_link.data else None
+        if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
+            messages.plan_link(booked, utcnow(), actor=actor)
         db.session.commit()
     except AppointmentError as error:
         db.session.rollback()

@@ -43,6 +43,17 @@ def issue(appointment: Appointment, actor=None) -> str:
     """Issue a fresh link for the appointment; every older link stops working. Returns the token,
     which is shown once and never stored."""
     revoke_all(appointment, record=False)
+    return _new_link(appointment, actor)
+
+
+def issue_for_message(appointment: Appointment) -> str:
+    """A link of its own for a text or email about to be sent (the worker's, no actor): the
+    links already given stay valid, and revoking the appointment's links revokes this one too.
+    The token goes into the message only, never into the database or a log."""
+    return _new_link(appointment, None, detail="sent in a message")
+
+
+def _new_link(appointment: Appointment, actor, detail: str = "") -> str:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PatientLink(appointment=appointment, token_hash=hash_token(token),
                        expires_at=expiry_for(appointment),
@@ -51,7 +62,7 @@ def issue(appointment: Appointment, actor=None) -> str:
     appointment.last_activity_at = utcnow()
     db.session.flush()
     audit.record("link.issue", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id, actor=actor)
+                 patient_id=appointment.patient_id, actor=actor, detail=detail)
     return token
 
 

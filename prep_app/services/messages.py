@@ -1,0 +1,210 @@
+"""Texts and emails: planning them (rows written with the change that causes them), claiming the
+due ones (a compare-and-set update, so two workers or a repeated tick never send one twice) and
+sending each through its gateway.
+
+Called by the views (planning) and by the job worker (claiming and sending), with the clock
+passed in. The worker has no request: its audit rows name the system as the actor.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from flask import current_app, render_template
+from sqlalchemy import and_, or_, select, update
+
+from ..extensions import db
+from ..gateways import GatewayFailure, Outgoing, PermanentFailure
+from ..models import (
+    Appointment,
+    Message,
+    MessageChannel,
+    MessagePurpose,
+    MessageRecipient,
+    MessageStatus,
+    Patient,
+)
+from . import audit, links, settings
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 20
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)  # then doubled each time: 30 s, 1, 2, 4 minutes
+SUBJECTS = {MessagePurpose.LINK: "Your checklist before your visit"}
+
+
+@dataclass(frozen=True, order=True)
+class Claimed:
+    id: int
+    attempt: int  # the fencing token: only this attempt may record the outcome
+
+
+def addresses(patient: Patient) -> list[tuple[MessageChannel, str]]:
+    found = []
+    if patient.phone:
+        found.append((MessageChannel.SMS, patient.phone))
+    if patient.email:
+        found.append((MessageChannel.EMAIL, patient.email))
+    return found
+
+
+def plan_link(appointment: Appointment, now: datetime, actor=None) -> list[Message]:
+    """The personal link, due now, by each way the patient can be reached (text, email)."""
+    rows = [Message(appointment=appointment, recipient=MessageRecipient.PATIENT,
+                    channel=channel, purpose=MessagePurpose.LINK, due_at=now,
+                    created_by_id=actor.id if actor is not None else None)
+            for channel, _ in addresses(appointment.patient)]
+    db.session.add_all(rows)
+    if rows:
+        db.session.flush()
+        audit.record("message.plan", record_type="appointment", record_id=appointment.id,
+                     patient_id=appointment.patient_id, actor=actor,
+                     detail="link by " + " and ".join(str(m.channel) for m in rows))
+    return rows
+
+
+# Claiming ----------------------------------------------------------------------------------
+
+
+def _due(now: datetime, sending_timeout: timedelta):
+    return or_(and_(Message.status == MessageStatus.PLANNED, Message.due_at <= now),
+               and_(Message.status == MessageStatus.SENDING,
+                    Message.claimed_at < now - sending_timeout))
+
+
+def claim(now: datetime, sending_timeout: timedelta, limit: int = CLAIM_BATCH) -> list[Claimed]:
+    """Mark up to ``limit`` due messages as sending, and return them; the caller commits.
+
+    The condition is repeated in the UPDATE itself, so a row another worker claimed meanwhile
+    no longer matches (PostgreSQL re-checks it after the other transaction commits; SQLite runs
+    one writer at a time). PostgreSQL skips rows another worker holds instead of waiting. A row
+    left in "sending" longer than ``sending_timeout`` (its worker died) is due again.
+    """
+    due = _due(now, sending_timeout)
+    candidates = (select(Message.id).where(due).order_by(Message.due_at, Message.id)
+                  .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+    rows = db.session.execute(
+        update(Message).where(Message.id.in_(candidates), due)
+        .values(status=MessageStatus.SENDING, claimed_at=now, attempts=Message.attempts + 1)
+        .returning(Message.id, Message.attempts)
+        .execution_options(synchronize_session=False)).all()
+    return sorted(Claimed(id_, attempt) for id_, attempt in rows)
+
+
+def _finish(claimed: Claimed, now: datetime, **values) -> bool:
+    """Record the outcome, if this attempt still holds the message (fencing on ``attempts``)."""
+    result = db.session.execute(
+        update(Message).where(Message.id == claimed.id, Message.attempts == claimed.attempt,
+                              Message.status == MessageStatus.SENDING)
+        .values(status_at=now, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        log.warning("message %s: attempt %s was overtaken; its outcome is not recorded",
+                    claimed.id, claimed.attempt)
+    return result.rowcount == 1
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+def stop_reason(message: Message, now: datetime) -> tuple[MessageStatus, str] | None:
+    """Why this message must not go out (any more), or None."""
+    appointment = message.appointment
+    if appointment.is_cancelled:
+        return MessageStatus.CANCELLED, "appointment cancelled"
+    if appointment.checked_in_at is not None:
+        return MessageStatus.SUPPRESSED, "patient checked in"
+    if links.expiry_for(appointment) <= now:
+        return MessageStatus.SUPPRESSED, "appointment is over"
+    return None
+
+
+def _address(message: Message) -> str | None:
+    return dict(addresses(message.appointment.patient)).get(message.channel)
+
+
+def _public_url(token: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    path = current_app.url_map.bind("localhost").build("patient.open_link", {"token": token})
+    return base + path
+
+
+def compose(message: Message, url: str) -> tuple[str, str]:
+    """(subject, body) of a message: no clinical detail, no last name, no date of birth."""
+    clinic = settings.get()
+    local = settings.to_local(message.appointment.starts_at)
+    context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": clinic.phone,
+               "url": url, "short_when": format_datetime(local, "EEE d MMM HH:mm", locale="en"),
+               "long_when": format_datetime(local, "EEEE d MMMM y 'at' HH:mm", locale="en")}
+    body = render_template(f"messages/{message.purpose}_{message.channel}.txt", **context)
+    return SUBJECTS.get(message.purpose, ""), body.strip() + ("\n" if message.channel ==
+                                                              MessageChannel.EMAIL else "")
+
+
+def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
+    """Send one claimed message and record what happened. Commits (twice: the message's link
+    before it goes out, so the link works the moment it arrives; then the outcome)."""
+    message = db.session.get(Message, claimed.id)
+    stop = stop_reason(message, now)
+    address = _address(message)
+    gateway = gateways.get(str(message.channel))
+    if stop is None and address is None:
+        stop = MessageStatus.SUPPRESSED, f"no {message.channel} on file"
+    if stop is None and gateway is None:
+        stop = MessageStatus.SUPPRESSED, f"no {message.channel} provider set up"
+    if stop is not None:
+        status, reason = stop
+        _finish(claimed, now, status=status, last_error=reason)
+        db.session.commit()
+        return status
+    token = links.issue_for_message(message.appointment)
+    subject, body = compose(message, _public_url(token))
+    appointment_id, patient_id = message.appointment_id, message.appointment.patient_id
+    db.session.commit()
+    try:
+        provider_id = gateway.send(Outgoing(to=address, body=body, subject=subject,
+                                            reference=str(message.id)))
+    except GatewayFailure as failure:
+        return _failed(claimed, now, failure, appointment_id, patient_id)
+    if _finish(claimed, now, status=MessageStatus.SENT, sent_at=now, provider_id=provider_id,
+               to_address=address, last_error=None):
+        audit.record("message.send", record_type="message", record_id=claimed.id,
+                     patient_id=patient_id, detail=f"{message.purpose} by {message.channel}")
+    db.session.commit()
+    return MessageStatus.SENT
+
+
+def _failed(claimed: Claimed, now: datetime, failure: GatewayFailure, appointment_id: int,
+            patient_id: int) -> MessageStatus:
+    db.session.rollback()
+    if isinstance(failure, PermanentFailure):
+        status, values = MessageStatus.UNDELIVERABLE, {}
+    elif claimed.attempt >= MAX_ATTEMPTS:
+        status, values = MessageStatus.FAILED, {}
+    else:
+        status = MessageStatus.PLANNED
+        values = {"due_at": now + FIRST_RETRY * 2 ** (claimed.attempt - 1)}
+    if _finish(claimed, now, status=status, last_error=failure.reason, **values) and \
+            status != MessageStatus.PLANNED:
+        audit.record("message.fail", record_type="message", record_id=claimed.id,
+                     patient_id=patient_id, detail=failure.reason)
+    db.session.commit()
+    return status
+
+
+def deliver_due(now: datetime, gateways: dict, sending_timeout: timedelta) -> int:
+    """One tick of the worker: claim what is due and send it, one unit of work per message.
+    Returns how many were claimed."""
+    claimed = claim(now, sending_timeout)
+    db.session.commit()
+    for one in claimed:
+        try:
+            deliver(one, now, gateways)
+        except Exception:
+            # This message stays "sending" and is picked up again after the timeout.
+            db.session.rollback()
+            log.exception("message %s could not be processed", one.id)
+    return len(claimed)
