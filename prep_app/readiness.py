@@ -101,6 +101,8 @@ class Readiness:
     blocking: tuple[str, ...] = ()
     # "Arrived at 13:40; driver confirmed in person", or "" before the patient is checked in.
     arrival: str = ""
+    # (flag, what the patient wrote): ("Takes a medication to discuss", "Clonazepam 0.5 mg")
+    flag_answers: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_checked_in(self) -> bool:
@@ -137,10 +139,32 @@ def raised_flags(items: Sequence[ItemRule], answers: Mapping[str, str], starts_a
     return flags
 
 
+def flag_details(items: Sequence[ItemRule], answers: Mapping[str, str]) -> dict[str, str]:
+    """What the patient wrote behind a flag: the text itself, or for a "yes" the answers of
+    the questions that follow it (the medication named)."""
+    details = {}
+    for item in items:
+        value = (answers.get(item.key) or "").strip()
+        if not value or not is_shown(item, answers):
+            continue
+        if item.flag_rule == "if_answered":
+            details[item.staff_label] = value
+        elif item.flag_rule == "if_yes" and value == "yes":
+            follow = [(answers.get(other.key) or "").strip() for other in items
+                      if other.show_if and other.show_if.get("item") == item.key]
+            if any(follow):
+                details[item.staff_label] = "; ".join(text for text in follow if text)
+    return details
+
+
 def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime) -> Readiness:
     if facts.is_cancelled:
         return Readiness(Status.CANCELLED, ("Appointment cancelled",))
     readiness = _before_arrival(items, facts, timing, now)
+    if readiness.flags:
+        said = flag_details(items, facts.answers)
+        readiness = replace(readiness, flag_answers=tuple(
+            (flag, said[flag]) for flag in readiness.flags if flag in said))
     if facts.checked_in_at is None:
         return readiness
     local = facts.checked_in_at.astimezone(ZoneInfo(timing.timezone))

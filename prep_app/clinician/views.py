@@ -27,9 +27,28 @@ DECIDED_FIRST = "decided_first"
 INVALID = "invalid"
 
 
+GROUPS = [(reviews.NEVER_REVIEWED, "Never reviewed"), (reviews.FOLLOW_UP, "Needs follow-up"),
+          (reviews.WITH_PATIENT, "Back with the patient")]
+CLEAR_AND_NEXT = "next"  # the "Clear and next" button's ``then``
+
+
+def _queue_day() -> date | None:
+    """The ``?date=`` chosen (a clinic day), or None: today and the days after."""
+    try:
+        day = date.fromisoformat(request.args.get("date", "")[:10])
+    except ValueError:
+        return None
+    return day if day >= settings.today() and day.year <= 2100 else None
+
+
 @bp.get("/")
 def queue():
-    return render_template("clinician/queue.html", rows=reviews.queue(), today=settings.today())
+    day = _queue_day()
+    rows = reviews.queue(day)
+    groups = [(key, title, [row for row in rows if reviews.group_of(row) == key])
+              for key, title in GROUPS]
+    return render_template("clinician/queue.html", groups=groups, day=day, total=len(rows),
+                           today=settings.today())
 
 
 @bp.route("/<int:appointment_id>", methods=["GET", "POST"])
@@ -41,8 +60,7 @@ def submission(appointment_id: int):
     if request.method == "POST":
         problem = _decide(form, appointment)
         if problem is None:
-            flash("Your decision was saved.", "success")
-            return redirect(url_for(".queue"))
+            return _after_decision(appointment)
         code = 422 if problem == INVALID else 409
         appointment = _reviewable(appointment_id)  # after a rollback: as it stands now
     now_shown = reviews.seen(appointment.submission)
@@ -54,6 +72,19 @@ def submission(appointment_id: int):
     db.session.commit()
     return render_template("clinician/submission.html", form=form, problem=problem,
                            **_page(appointment)), code
+
+
+def _after_decision(appointment: Appointment):
+    """Back to the queue, or with "Clear and next" straight to the next submission."""
+    if request.form.get("then") == CLEAR_AND_NEXT and request.form.get("decision") == "cleared":
+        following = reviews.next_to_review(appointment)
+        if following is not None:
+            flash("Cleared. Here is the next one.", "success")
+            return redirect(url_for(".submission", appointment_id=following.id))
+        flash("Cleared. Nothing else is waiting for a review.", "success")
+        return redirect(url_for(".queue"))
+    flash("Your decision was saved.", "success")
+    return redirect(url_for(".queue"))
 
 
 def _reviewable(appointment_id: int) -> Appointment:

@@ -10,6 +10,7 @@ still be free (two clinicians deciding at once race for it, and the unique const
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..readiness import Status
 from . import audit, settings, status, text
 from .status import AppointmentStatus
 
@@ -146,19 +148,47 @@ def _clean(value: str | None, limit: int, what: str) -> str:
     return value
 
 
-def queue() -> list[AppointmentStatus]:
-    """Submitted checklists for sessions from the clinic's today on, in review order: needs
-    attention first, then awaiting review, then the rest; by session time within each."""
-    start, _ = status.day_bounds(settings.today())
-    appointments = list(db.session.scalars(
-        select(Appointment).join(Appointment.patient)
-        .join(Submission, Submission.appointment_id == Appointment.id)
-        .options(contains_eager(Appointment.patient))
-        .where(Appointment.starts_at >= start, Appointment.is_cancelled.is_(False),
-               Submission.revision > 0)
-        .order_by(Appointment.starts_at, Appointment.id)))
-    rows = status.overview(appointments)
+# The queue's groups, in the order they are shown.
+NEVER_REVIEWED, FOLLOW_UP, WITH_PATIENT = "never_reviewed", "follow_up", "with_patient"
+
+
+def queue(day: date | None = None) -> list[AppointmentStatus]:
+    """Submitted checklists still to decide, for sessions on the clinic's ``day`` (default:
+    today and the days after), in review order: needs attention first, then awaiting review,
+    then the rest; by session time within each. Cleared ones and past sessions leave it."""
+    start, end = status.day_bounds(day or settings.today())
+    query = (select(Appointment).join(Appointment.patient)
+             .join(Submission, Submission.appointment_id == Appointment.id)
+             .options(contains_eager(Appointment.patient))
+             .where(Appointment.starts_at >= start, Appointment.is_cancelled.is_(False),
+                    Submission.revision > 0)
+             .order_by(Appointment.starts_at, Appointment.id))
+    if day is not None:
+        query = query.where(Appointment.starts_at < end)
+    rows = [row for row in status.overview(list(db.session.scalars(query)))
+            if row.readiness.status is not Status.CLEARED]
     return sorted(rows, key=lambda row: row.readiness.status.queue_rank)  # stable: time order
+
+
+def group_of(row: AppointmentStatus) -> str:
+    """Never reviewed (no decision on the answers as they stand), needs follow-up (a
+    clinician asked for it, or said not cleared), or back with the patient."""
+    submission, review = row.submission, row.latest_review
+    if submission.status != SubmissionStatus.SUBMITTED:
+        return WITH_PATIENT
+    applies = review is not None and (review.revision, review.answers_hash) == (
+        submission.revision, submission.answers_hash)
+    if applies and review.decision in NEEDS_NOTE:
+        return FOLLOW_UP
+    return NEVER_REVIEWED
+
+
+def next_to_review(after: Appointment) -> Appointment | None:
+    """The first submission still waiting for a decision in the queue, other than ``after``."""
+    for row in queue():
+        if row.appointment.id != after.id and group_of(row) == NEVER_REVIEWED:
+            return row.appointment
+    return None
 
 
 @dataclass(frozen=True)
