@@ -123,6 +123,8 @@ def messaging(instance_path: str) -> dict:
     return {
         # huey's own storage when the app's database is SQLite (PostgreSQL: the same database).
         "JOBS_SQLITE_PATH": _text("JOBS_SQLITE_PATH") or str(Path(instance_path) / "jobs.sqlite3"),
+        # Development and testing without providers: where messages are kept instead of sent.
+        "OUTBOX_PATH": _text("OUTBOX_PATH") or str(Path(instance_path) / "outbox"),
         "JOBS_TICK_SECONDS": _number("JOBS_TICK_SECONDS", "15", float),
         "MESSAGE_SENDING_TIMEOUT_SECONDS": _number("MESSAGE_SENDING_TIMEOUT_SECONDS", "300",
                                                    float),

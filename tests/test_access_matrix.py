@@ -47,6 +47,7 @@ MATRIX = {
     "patient.leave": PATIENT,
     "frontdesk.board": STAFF,
     "frontdesk.new_appointment": STAFF,
+    "frontdesk.outbox": STAFF,  # development and testing only: a 404 in production
     "frontdesk.appointment": STAFF,
     "frontdesk.answers": STAFF,
     "frontdesk.edit_contact": STAFF,

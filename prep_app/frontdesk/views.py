@@ -389,3 +389,19 @@ def new_appointment():
     if token:
         return _link_page(booked, token)
     return redirect(url_for("frontdesk.appointment", appointment_id=booked.id))
+
+
+# The development outbox ----------------------------------------------------------------------
+
+
+@bp.get("/outbox")
+def outbox():
+    """Development only (404 in production): the texts and emails the outbox gateway kept, in
+    full, so a newcomer sees what a patient would get."""
+    from ..config import is_production
+    from ..gateways import outbox as outbox_gateway
+
+    if is_production(current_app.config):
+        abort(404)
+    kept = outbox_gateway.read(outbox_gateway.folder(current_app))
+    return render_template("frontdesk/outbox.html", kept=kept)

@@ -17,7 +17,7 @@ KEEP = 50  # the newest messages kept
 
 
 def folder(app) -> Path:
-    return Path(app.instance_path) / "outbox"
+    return Path(app.config["OUTBOX_PATH"])
 
 
 def redact(text: str) -> str:

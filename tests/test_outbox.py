@@ -1,0 +1,39 @@
+"""Development without any provider: a booked patient's link lands in the outbox, which the
+front desk can open (and which production does not have)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from prep_app import gateways
+from prep_app.extensions import db
+from prep_app.models import utcnow
+from prep_app.services import messages
+
+from .conftest import clinic_time
+
+
+def test_the_desk_sees_in_the_outbox_the_link_a_booked_patient_would_get(app, login_as,
+                                                                          tmp_path):
+    app.config["OUTBOX_PATH"] = str(tmp_path / "outbox")
+    desk = login_as("front_desk")
+    with app.app_context():
+        day = clinic_time(days=4).astimezone(ZoneInfo("America/Denver")).date().isoformat()
+    response = desk.submit("/board/new", {
+        "full_name": "Ada Lovelace", "date_of_birth": "1990-01-31", "phone": "",
+        "email": "ada@mail.example", "day": day, "at": "14:00"})
+    assert response.status_code in (200, 302), response.text
+    with app.app_context():
+        assert messages.deliver_due(utcnow(), gateways.for_app(app), timedelta(minutes=5)) == 1
+        db.session.remove()
+    page = desk.get("/board/outbox").get_data(as_text=True)
+    assert "Email to ada@mail.example" in page
+    assert "Your checklist before your visit" in page and "/p/" in page
+    assert "Lovelace" not in page.split("<h1>Outbox</h1>")[1].split("Email to")[1]
+
+
+def test_production_has_no_outbox(app, login_as):
+    desk = login_as("front_desk")
+    app.config["PREP_ENV"] = "production"
+    assert desk.get("/board/outbox").status_code == 404
