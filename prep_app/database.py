@@ -82,8 +82,16 @@ def reads_first(view):
 
 
 def start_writing() -> None:
-    """End the request's read-only transaction; the next one begins with the write lock."""
-    db.session.rollback()  # nothing was written: it only read
+    """End the request's read-only transaction; the next one begins with the write lock.
+
+    What was read stays loaded (not expired), so drawing or recording it reads nothing again.
+    """
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()  # it only read: nothing to write
+    finally:
+        session.expire_on_commit = keep
     g.may_write = True
 
 

@@ -280,6 +280,16 @@ def test_fifteen_clean_reviews_take_at_most_two_clicks_each(app, book, clinician
     assert queue_order(clinician) == []
 
 
+def test_each_queue_load_is_audited_with_the_appointments_shown(app, book, clinician):
+    first, _ = patient_submits(app, book, name="Ann Awaiting", days=2)
+    flagged, _ = patient_submits(app, book, name="Flo Flagged", days=3, alcohol_cannabis="yes")
+    clinician.get("/review/")
+    rows = audit_rows(app, "queue.view")
+    assert len(rows) == 1
+    assert rows[0].detail == f"appointments {first}-{flagged}"
+    assert (rows[0].actor_id, rows[0].actor_role) == (clinician.user_id, "clinician")
+
+
 def count_queries(app, action) -> int:
     with app.app_context():
         engine = db.engine
@@ -310,7 +320,7 @@ def test_queue_uses_the_same_number_of_queries_for_few_and_many(app, book, clini
             assert decide(clinician, appointment_id, "follow_up", note="Call").status_code == 302
     assert len(queue_order(clinician)) == 5  # the cleared one left
     assert queue_queries() == few
-    assert few <= 10
+    assert few <= 9 + 2  # and the page's audit row: BEGIN IMMEDIATE (SQLite) and one INSERT
 
 
 # --- one submission --------------------------------------------------------------------------

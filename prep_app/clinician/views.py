@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import require_roles
-from ..database import writes_on_get
+from ..database import start_writing, writes_on_get
 from ..extensions import db
 from ..models import Appointment, Role, SubmissionStatus
 from ..readiness import is_shown, raised_flags, unmet_blocking
@@ -47,8 +47,13 @@ def queue():
     rows = reviews.queue(day)
     groups = [(key, title, [row for row in rows if reviews.group_of(row) == key])
               for key, title in GROUPS]
-    return render_template("clinician/queue.html", groups=groups, day=day, total=len(rows),
+    html = render_template("clinician/queue.html", groups=groups, day=day, total=len(rows),
                            today=settings.today())
+    start_writing()  # the page is drawn: only now take the write lock, for its audit row
+    audit.record_view("queue.view", [row.appointment.id for _, _, shown in groups
+                                     for row in shown])
+    db.session.commit()
+    return html
 
 
 @bp.route("/<int:appointment_id>", methods=["GET", "POST"])

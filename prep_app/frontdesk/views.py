@@ -31,7 +31,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import STAFF, require_roles
-from ..database import writes_on_get
+from ..database import start_writing, writes_on_get
 from ..extensions import db
 from ..models import Appointment, PatientLink, Role, utcnow
 from ..readiness import Status
@@ -153,7 +153,12 @@ def board():
         # The poll (or any htmx request) gets the live part only; the script checks the marker.
         html = render_template("frontdesk/_board_live.html", **context)
         return html, 200, {"Vary": "HX-Request", "X-Board-Fragment": "1"}
-    return render_template("frontdesk/board.html", **context), 200, {"Vary": "HX-Request"}
+    html = render_template("frontdesk/board.html", **context)
+    # A full page load is a look at the day (the refresh above is the same look): on the record.
+    start_writing()  # the page is drawn: only now take the write lock, for its audit row
+    audit.record_view("board.view", [row.appointment.id for row in shown], day.isoformat())
+    db.session.commit()
+    return html, 200, {"Vary": "HX-Request"}
 
 
 # One appointment ---------------------------------------------------------------------------
