@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from prep_app import gateways
 from prep_app.extensions import db
-from prep_app.models import utcnow
+from prep_app.gateways import PermanentFailure
+from prep_app.models import Appointment, utcnow
 from prep_app.services import messages
 
 from .conftest import clinic_time
@@ -37,3 +38,32 @@ def test_production_has_no_outbox(app, login_as):
     desk = login_as("front_desk")
     app.config["PREP_ENV"] = "production"
     assert desk.get("/board/outbox").status_code == 404
+
+
+def test_the_appointment_page_says_what_was_sent_to_whom_and_what_failed(app, login_as,
+                                                                         tmp_path, book):
+    app.config["OUTBOX_PATH"] = str(tmp_path / "outbox")
+    desk = login_as("front_desk")
+    appointment_id, _ = book()
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        appointment.patient.email = "ada@mail.example"
+        messages.plan_link(appointment, utcnow())
+        db.session.commit()
+        messages.deliver_due(utcnow(), gateways.for_app(app), timedelta(minutes=5))
+        # A second one whose provider refused it for good.
+        messages.plan_link(appointment, utcnow())
+        db.session.commit()
+        messages.deliver_due(utcnow(), {"email": Refusing()}, timedelta(minutes=5))
+        db.session.remove()
+    page = desk.get(f"/board/a/{appointment_id}").get_data(as_text=True)
+    section = " ".join(page.split('id="messages-heading"')[1].split("</section>")[0].split())
+    assert "Email to the patient (ada@mail.example), the link: sent Today" in section
+    assert "<strong>undeliverable</strong>: email refused: check the address" in section
+
+
+class Refusing:
+    channel = "email"
+
+    def send(self, outgoing):
+        raise PermanentFailure("email refused: check the address")

@@ -214,7 +214,8 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
         "frontdesk/appointment.html", appointment=appointment, patient=appointment.patient,
         row=row, items={item.key: item for item in items}, link=link_state(appointment),
         is_session_day=_is_session_day(appointment), problem=problem,
-        session_day=local.date().isoformat(), **page_forms), code
+        session_day=local.date().isoformat(), sent=messages.for_appointment(appointment.id),
+        **page_forms), code
 
 
 @bp.get("/a/<int:appointment_id>")

@@ -67,6 +67,12 @@ def plan_link(appointment: Appointment, now: datetime, actor=None) -> list[Messa
     return rows
 
 
+def for_appointment(appointment_id: int) -> list[Message]:
+    """What was planned and sent for an appointment, newest first (the desk's record)."""
+    return list(db.session.scalars(select(Message).where(
+        Message.appointment_id == appointment_id).order_by(Message.id.desc())))
+
+
 # Claiming ----------------------------------------------------------------------------------
 
 
