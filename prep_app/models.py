@@ -94,6 +94,17 @@ class SubmissionStatus(enum.StrEnum):
     RETURNED = "returned"
 
 
+class CancelReason(enum.StrEnum):
+    NO_DRIVER = "no_driver"
+    PATIENT_REQUEST = "patient_request"
+    CLINICAL = "clinical"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
 class Decision(enum.StrEnum):
     CLEARED = "cleared"
     FOLLOW_UP = "follow_up"
@@ -212,6 +223,11 @@ class Appointment(db.Model):
     moved_from_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     move_reason: Mapped[str | None] = mapped_column(String(200))
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(_enum(CancelReason))
+    # The desk's note for the day ("driver cancelled, called 09:10"), with who and when.
+    desk_note: Mapped[str | None] = mapped_column(String(200))
+    desk_note_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    desk_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -224,6 +240,7 @@ class Appointment(db.Model):
     clinician_knows_confirmed_by: Mapped[User | None] = relationship(
         foreign_keys=[clinician_knows_confirmed_by_id])
     moved_by: Mapped[User | None] = relationship(foreign_keys=[moved_by_id])
+    desk_note_by: Mapped[User | None] = relationship(foreign_keys=[desk_note_by_id])
 
     __mapper_args__ = {"version_id_col": version}
 

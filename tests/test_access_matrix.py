@@ -53,6 +53,7 @@ MATRIX = {
     "frontdesk.edit_contact": STAFF,
     "frontdesk.reschedule": STAFF,
     "frontdesk.cancel": STAFF,
+    "frontdesk.desk_note": STAFF,
     "frontdesk.check_in": STAFF,
     "frontdesk.issue_link": STAFF,
     "frontdesk.revoke_link": STAFF,

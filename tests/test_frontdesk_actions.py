@@ -243,16 +243,69 @@ def test_cancelling_needs_a_tick_and_kills_the_link(app, desk, book):
     assert response.status_code == 400 and "Tick the box to confirm" in response.text
     assert not load(app, appointment_id).is_cancelled
 
-    response = desk.submit(f"{page(appointment_id)}/cancel", {"confirm_cancel": "y"},
+    response = desk.submit(f"{page(appointment_id)}/cancel",
+                           {"confirm_cancel": "y", "cancel_reason": "patient_request"},
                            page=page(appointment_id))
     assert response.status_code == 302
     appointment = load(app, appointment_id)
+    assert appointment.cancel_reason == "patient_request"
     assert appointment.is_cancelled and appointment.cancelled_at is not None
     assert all(link.revoked_at is not None for link in appointment.links)
     assert len(audit_rows(app, "appointment.cancel", record_id=appointment_id)) == 1
     assert app.test_client().get(f"/p/{token}").status_code == 404
     html = desk.get(page(appointment_id)).text
     assert "Cancelled" in html and "Create a new link" not in html
+
+
+def test_cancelling_asks_for_a_reason_and_no_driver_is_counted(app, desk, book):
+    first, _ = book(name="Nora Nodriver", days=2, hour=9)
+    second, _ = book(name="Ned Nodriver", days=2, hour=10)
+    third, _ = book(name="Pat Request", days=2, hour=11)
+    response = desk.submit(f"{page(first)}/cancel", {"confirm_cancel": "y"}, page=page(first))
+    assert response.status_code == 400 and "Choose why" in response.text
+    assert not load(app, first).is_cancelled
+    for appointment_id, reason in ((first, "no_driver"), (second, "no_driver"),
+                                   (third, "patient_request")):
+        response = desk.submit(f"{page(appointment_id)}/cancel",
+                               {"confirm_cancel": "y", "cancel_reason": reason},
+                               page=page(appointment_id))
+        assert response.status_code == 302
+    [row] = audit_rows(app, "appointment.cancel", record_id=first)
+    assert row.detail == "reason: no driver"
+    day = clinic_day(app, 2)
+    board = text_of(desk.get(f"/board/?date={day}").text)
+    assert "Cancelled for no driver: 2" in board
+    assert "Cancelled: no driver" in board_row_on(desk, day, "Nora Nodriver")
+    assert "Cancelled: patient request" in board_row_on(desk, day, "Pat Request")
+
+
+def board_row_on(desk, day, name: str) -> str:
+    board = desk.get(f"/board/?date={day}").text
+    return text_of(board.split(name, 1)[1].split("</tr>", 1)[0])
+
+
+def test_front_desk_leaves_a_note_shown_on_the_board_with_who_and_when(app, desk, book):
+    appointment_id, _ = book(name="Dee Note", days=1, hour=9)
+    note = "Driver cancelled, called 09:10"
+    response = desk.submit(f"{page(appointment_id)}/note", {"desk_note": note},
+                           page=page(appointment_id))
+    assert response.status_code == 302
+    appointment = load(app, appointment_id)
+    assert appointment.desk_note == note and appointment.desk_note_by_id == desk.user_id
+    assert appointment.desk_note_at is not None
+    [row] = audit_rows(app, "appointment.desk_note", record_id=appointment_id)
+    assert row.actor_id == desk.user_id and "called" not in row.detail  # the note is not logged
+    board_text = board_row_on(desk, clinic_day(app, 1), "Dee Note")
+    assert note in board_text and "Front Desk" in board_text and "Today" in board_text
+    assert note in text_of(desk.get(page(appointment_id)).text)
+
+    response = desk.submit(f"{page(appointment_id)}/note", {"desk_note": "x" * 201},
+                           page=page(appointment_id))
+    assert response.status_code == 400 and load(app, appointment_id).desk_note == note
+    response = desk.submit(f"{page(appointment_id)}/note", {"desk_note": ""},
+                           page=page(appointment_id))
+    assert response.status_code == 302 and load(app, appointment_id).desk_note is None
+    assert [r.detail for r in audit_rows(app, "appointment.desk_note")] == ["", "cleared"]
 
 
 # Links ------------------------------------------------------------------------------------
@@ -531,7 +584,8 @@ def test_fuzz_the_booking_form(app, desk):
     ("contact", ["phone", "email"], {"phone": "", "email": ""}),
     ("reschedule", ["new_day", "new_time", "move_reason"],
      {"new_time": "09:00", "move_reason": "Patient asked"}),
-    ("cancel", ["confirm_cancel"], {}),
+    ("cancel", ["confirm_cancel", "cancel_reason"], {"cancel_reason": "no_driver"}),
+    ("note", ["desk_note"], {}),
     ("check-in", ["driver_confirmed", "clinician_knows"], {}),
     ("link", ["anything"], {}),
     ("link/revoke", ["anything"], {}),

@@ -9,9 +9,19 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, StringField, TelField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TelField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..models import CancelReason
 from ..services.appointments import AppointmentError, local_to_utc, normalise_phone
 from ..services.text import clean
 
@@ -102,6 +112,11 @@ class RescheduleForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
+    cancel_reason = RadioField(
+        "Why is it cancelled?",
+        choices=[SelectChoice(r.value, r.label.capitalize()) for r in CancelReason],
+        validate_choice=True,
+        validators=[InputRequired("Choose why the appointment is cancelled.")])
     confirm_cancel = BooleanField("Yes, cancel this appointment", validators=[
         DataRequired("Tick the box to confirm the cancellation.")],
         description="The patient's link stops working.")
@@ -116,6 +131,15 @@ class CheckInForm(FlaskForm):
     clinician_knows = BooleanField(
         "A clinician knows about the items above",
         description="Tell the clinician on duty first. Your name is kept with the check-in.")
+
+
+class DeskNoteForm(FlaskForm):
+    desk_note = StringField(
+        "Note for the desk", filters=[strip_text], validators=[Optional(), Length(
+            max=200, message="Please keep the note under 200 characters.")],
+        description="Shown on the board with your name and the time, for example "
+                    "\u201cdriver cancelled, called 09:10\u201d. Leave empty to clear it.",
+        render_kw={"autocomplete": "off"})
 
 
 class ActionForm(FlaskForm):

@@ -33,7 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.access import STAFF, require_roles
 from ..database import start_writing, writes_on_get
 from ..extensions import db
-from ..models import Appointment, PatientLink, Role, utcnow
+from ..models import Appointment, CancelReason, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..services import appointments as appointment_service
 from ..services import audit, links, messages, settings, status
@@ -125,6 +125,7 @@ def board():
     rows = status.overview(status.appointments_on(day))
     counts = Counter(row.readiness.status for row in rows)
     counts[ARRIVED] = sum(row.readiness.is_checked_in for row in rows)
+    no_driver = sum(row.appointment.cancel_reason == CancelReason.NO_DRIVER for row in rows)
     session_types = sorted({r.appointment.session_type for r in rows} - {""}, key=str.casefold)
     clinicians = sorted({r.appointment.clinician_name for r in rows} - {""}, key=str.casefold)
     chosen_type = _chosen("session_type", session_types)
@@ -143,7 +144,7 @@ def board():
 
     context = dict(day=day, is_today=day == settings.today(), is_date_ok=is_date_ok,
                    rows=shown, total=len(rows), counts=counts, statuses=list(Status),
-                   arrived=ARRIVED,
+                   arrived=ARRIVED, no_driver=no_driver,
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
                    session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
                    chosen_clinician=chosen_clinician,
@@ -194,7 +195,8 @@ CHANGED_MEANWHILE = ("Someone else changed this appointment at the same moment. 
 TRY_AGAIN = "Someone else was saving the same patient at the same moment. Please book again."
 STALE_PAGE = "This page was open too long or came from somewhere else. Please try again."
 PAGE_FORMS = {"contact_form": forms.ContactForm, "reschedule_form": forms.RescheduleForm,
-              "cancel_form": forms.CancelForm, "check_in_form": forms.CheckInForm}
+              "cancel_form": forms.CancelForm, "check_in_form": forms.CheckInForm,
+              "note_form": forms.DeskNoteForm}
 
 
 def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | None = None):
@@ -205,6 +207,7 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
     fresh = {
         "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email},
         "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0)},
+        "note_form": {"desk_note": appointment.desk_note or ""},
     }
     page_forms = {name: bound if type(bound) is cls else cls(formdata=None, **fresh.get(name, {}))
                   for name, cls in PAGE_FORMS.items()}
@@ -298,7 +301,12 @@ def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
 def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:
     if appointment.is_cancelled:
         raise AppointmentError("This appointment is cancelled already.")
-    appointment_service.cancel(appointment, actor=_actor())
+    appointment_service.cancel(appointment, actor=_actor(),
+                               reason=CancelReason(form.cancel_reason.data))
+
+
+def _note(appointment: Appointment, form: forms.DeskNoteForm) -> None:
+    appointment_service.set_desk_note(appointment, form.desk_note.data, actor=_actor())
 
 
 def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
@@ -333,6 +341,11 @@ def reschedule(appointment_id: int):
 def cancel(appointment_id: int):
     return _act(appointment_id, forms.CancelForm, _cancel,
                 "Appointment cancelled. The patient's link no longer works.")
+
+
+@bp.post("/a/<int:appointment_id>/note")
+def desk_note(appointment_id: int):
+    return _act(appointment_id, forms.DeskNoteForm, _note, "Note saved.")
 
 
 @bp.post("/a/<int:appointment_id>/check-in")

@@ -9,7 +9,7 @@ import phonenumbers
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Appointment, Patient, utcnow
+from ..models import Appointment, CancelReason, Patient, utcnow
 from ..readiness import Status
 from . import audit, links, settings, status, submissions, text
 
@@ -179,12 +179,27 @@ def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor
                  patient_id=appointment.patient_id, detail=detail, actor=actor)
 
 
-def cancel(appointment: Appointment, actor=None) -> None:
+def cancel(appointment: Appointment, actor=None, reason: CancelReason | None = None) -> None:
+    """Cancel; the desk says why (``reason``; an import or the command line may not know)."""
     appointment.is_cancelled = True
     appointment.cancelled_at = appointment.last_activity_at = utcnow()
+    appointment.cancel_reason = reason
     links.revoke_all(appointment, actor=actor, record=False)
     audit.record("appointment.cancel", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id, actor=actor)
+                 patient_id=appointment.patient_id,
+                 detail=f"reason: {reason.label}" if reason else "", actor=actor)
+
+
+def set_desk_note(appointment: Appointment, note: str | None, actor=None) -> None:
+    """The desk's note on the appointment (empty clears it), with who wrote it and when."""
+    note = clean_text(note, 200)
+    appointment.desk_note = note or None
+    appointment.desk_note_by_id = actor.id if actor is not None and note else None
+    appointment.desk_note_at = utcnow() if note else None
+    appointment.last_activity_at = utcnow()
+    audit.record("appointment.desk_note", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, detail="" if note else "cleared",
+                 actor=actor)
 
 
 def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_knows: bool = False,

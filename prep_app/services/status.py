@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
 from ..models import (
@@ -80,7 +80,8 @@ def appointments_on(day: date) -> list[Appointment]:
     query = (select(Appointment).join(Appointment.patient)
              .outerjoin(Submission, Submission.appointment_id == Appointment.id)
              .options(contains_eager(Appointment.patient),
-                      contains_eager(Appointment.submission))
+                      contains_eager(Appointment.submission),
+                      joinedload(Appointment.desk_note_by))
              .where(Appointment.starts_at >= start, Appointment.starts_at < end)
              .order_by(Appointment.starts_at, Appointment.id))
     return list(db.session.scalars(query).unique())
