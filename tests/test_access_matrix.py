@@ -57,6 +57,7 @@ MATRIX = {
     "frontdesk.check_in": STAFF,
     "frontdesk.issue_link": STAFF,
     "frontdesk.revoke_link": STAFF,
+    "frontdesk.send_link": STAFF,
     "schedule.upload": DESK_AND_ADMIN,
     "schedule.confirm": DESK_AND_ADMIN,
     "schedule.template": DESK_AND_ADMIN,

@@ -67,3 +67,22 @@ class Refusing:
 
     def send(self, outgoing):
         raise PermanentFailure("email refused: check the address")
+
+
+def test_send_link_plans_a_link_by_each_way_the_patient_can_be_reached(app, login_as, book):
+    desk = login_as("front_desk")
+    appointment_id, _ = book()
+    page = f"/board/a/{appointment_id}"
+    token = desk.hidden(page)["csrf_token"]
+    refused = desk.post(f"{page}/link/send", data={"csrf_token": token})
+    assert refused.status_code == 400 and "no mobile number or email" in refused.text
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        appointment.patient.phone, appointment.patient.email = "+14355550142", "ada@mail.example"
+        db.session.commit()
+    sent = desk.post(f"{page}/link/send", data={"csrf_token": desk.hidden(page)["csrf_token"]})
+    assert sent.status_code == 302
+    with app.app_context():
+        planned = messages.for_appointment(appointment_id)
+        assert sorted((str(m.channel), str(m.status), m.created_by_id) for m in planned) == [
+            ("email", "planned", desk.user_id), ("sms", "planned", desk.user_id)]

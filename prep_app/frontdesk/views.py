@@ -353,6 +353,20 @@ def check_in(appointment_id: int):
     return _act(appointment_id, forms.CheckInForm, _check_in, "Checked in.")
 
 
+def _send_link(appointment: Appointment, form: forms.ActionForm) -> None:
+    _refuse_unless_open(appointment)
+    if not messages.plan_link(appointment, utcnow(), actor=_actor()):
+        raise AppointmentError("There is no mobile number or email for this patient: add one "
+                               "under Patient, or give them the link by hand.")
+
+
+@bp.post("/a/<int:appointment_id>/link/send")
+def send_link(appointment_id: int):
+    """Send the patient a link of their own by text and email (the job worker sends it)."""
+    return _act(appointment_id, forms.ActionForm, _send_link,
+                "The link is on its way to the patient. It appears under Texts and emails.")
+
+
 @bp.post("/a/<int:appointment_id>/link/revoke")
 def revoke_link(appointment_id: int):
     return _act(appointment_id, forms.ActionForm, _revoke, "Link revoked. It no longer works.")
