@@ -245,6 +245,59 @@ def test_account_locks_after_five_failures_from_any_address(app, make_staff):
     assert sign_in(fresh, email).status_code == 302
 
 
+def test_a_stranger_cannot_keep_a_person_locked_out_of_their_own_browser(app, make_staff):
+    """OWASP's device cookies: a browser that signed in before keeps its own allowance, so
+    guessing from elsewhere locks out only the browsers the account has never been used in."""
+    user_id = make_staff("clinician")
+    email = email_of(app, user_id)
+    own = app.test_client()  # the clinician's own browser, signed in yesterday
+    assert sign_in(own, email).status_code == 302
+    assert own.post("/staff/sign-out", data={"csrf_token": token_in(
+        own.get("/review/").text)}).status_code == 302
+    cookie = own.get_cookie("prep_device", path="/staff/")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+    attacker = app.test_client()
+    for i in range(MAX_FAILED_SIGN_INS + 2):
+        assert sign_in(attacker, email, f"a guess at it, number {i}").status_code == 200
+    assert sign_in(attacker, email).status_code == 200  # locked: even the right password
+    assert is_locked(user_row(app, user_id))
+
+    assert sign_in(own, email).status_code == 302  # the person's browser still gets in
+    fresh = app.test_client()
+    assert sign_in(fresh, email).status_code == 200  # an unknown browser stays locked out
+
+
+def test_a_known_browser_has_its_own_limited_allowance(app, make_staff):
+    user_id = make_staff("front_desk")
+    email, other = email_of(app, user_id), email_of(app, make_staff("front_desk"))
+    own = app.test_client()
+    assert sign_in(own, email).status_code == 302
+    own.post("/staff/sign-out", data={"csrf_token": token_in(own.get("/board/").text)})
+    for i in range(MAX_FAILED_SIGN_INS):
+        assert sign_in(own, email, f"mistyped password {i}").status_code == 200
+    # Its allowance is used up: from now on it counts as an unknown browser, and the account
+    # itself was not locked by those tries.
+    assert not is_locked(user_row(app, user_id))
+    for i in range(MAX_FAILED_SIGN_INS):
+        sign_in(app.test_client(), email, f"a stranger's guess {i}")
+    assert sign_in(own, email).status_code == 200
+    # The cookie names one account: it earns nothing for another.
+    for i in range(MAX_FAILED_SIGN_INS):
+        sign_in(app.test_client(), other, f"a stranger's guess {i}")
+    assert sign_in(own, other).status_code == 200
+
+
+def test_a_forged_device_cookie_earns_nothing(app, make_staff):
+    user_id = make_staff("front_desk")
+    email = email_of(app, user_id)
+    for i in range(MAX_FAILED_SIGN_INS):
+        sign_in(app.test_client(), email, f"a stranger's guess {i}")
+    forger = app.test_client()
+    forger.set_cookie("prep_device", f'{{"u": {user_id}, "n": "abc"}}')
+    assert sign_in(forger, email).status_code == 200
+
+
 def test_sign_ins_and_failures_are_audited_without_the_email(app, client, make_staff):
     user_id = make_staff("clinician")
     email = email_of(app, user_id)
@@ -370,9 +423,16 @@ def test_session_cookie_is_httponly_and_samesite_lax_and_holds_no_role_or_name(a
                                                                               make_staff):
     user_id = make_staff("admin", email="robin.admin@clinic.test", name="Robin Admin")
     response = sign_in(client, "robin.admin@clinic.test")
-    cookies = response.headers.getlist("Set-Cookie")
-    assert len(cookies) == 1, "one cookie only: no remember-me cookie"
+    all_cookies = response.headers.getlist("Set-Cookie")
+    cookies = [c for c in all_cookies if not c.startswith("prep_device=")]
+    assert len(cookies) == 1, "one session cookie only: no remember-me cookie"
     assert cookies[0].startswith(f"{COOKIE}=")
+    # The device cookie (a known browser, for the lockout) signs nobody in by itself.
+    device = app.test_client()
+    device.set_cookie("prep_device", client.get_cookie("prep_device", path="/staff/").value,
+                      path="/staff/")
+    assert device.get("/admin/").status_code == 302
+    assert "robin" not in client.get_cookie("prep_device", path="/staff/").value.lower()
     assert "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
     assert "Expires" not in cookies[0]  # gone when the browser closes
     data = session_of(app, client)

@@ -13,7 +13,7 @@ from .. import limits
 from ..database import reads_first, start_writing
 from ..extensions import db
 from ..services import accounts, sign_in
-from . import forms
+from . import devices, forms
 from .access import (
     STAFF,
     end_session,
@@ -55,12 +55,15 @@ def login():
     failed = False
     if form.validate_on_submit():
         found = sign_in.check_credentials(form.email.data, form.password.data)
+        nonce = devices.known_nonce(found.user_id)
         start_writing()  # the hash is checked: only now take the write lock
-        user = sign_in.record_sign_in(found, form.password.data)
+        user = sign_in.record_sign_in(found, form.password.data, known_browser=bool(nonce))
         db.session.commit()  # the sign-in, or the failure and its count
         if user is not None:
             start_session(user)
-            return redirect(target or home_for(user))
+            return devices.remember(redirect(target or home_for(user)), user.id)
+        if nonce and found.user_id is not None:
+            devices.count_failure(nonce)
         failed = True
     expired = request.args.get("expired") == "1" and request.method == "GET"
     return render_template("auth/login.html", form=form, failed=failed, expired=expired,

@@ -55,7 +55,8 @@ def check_credentials(email: str | None, password: str | None) -> Credentials:
                        verify_password(user.password_hash, password))
 
 
-def record_sign_in(found: Credentials, password: str | None) -> User | None:
+def record_sign_in(found: Credentials, password: str | None, *,
+                   known_browser: bool = False) -> User | None:
     """The user, when the credentials match an active account that is not locked.
 
     Every failure looks the same to the person signing in (unknown account, wrong password,
@@ -63,6 +64,10 @@ def record_sign_in(found: Credentials, password: str | None) -> User | None:
     from; too many in a row lock it for a while. The account's row is locked (FOR UPDATE on
     PostgreSQL: two failures at once both count) only now, after the hash was checked. Each
     attempt is audited; no email address or password is stored in the row.
+
+    ``known_browser``: the attempt comes from a browser that signed in to this account before
+    (auth/devices.py, which counts its failures): the account's lockout does not apply to it,
+    and its wrong passwords are not counted on the account.
     """
     password = password or ""
     user = None
@@ -77,18 +82,24 @@ def record_sign_in(found: Credentials, password: str | None) -> User | None:
     if user.password_hash != found.password_hash:  # changed in between: check the new one
         matches = verify_password(user.password_hash, password)
     now = utcnow()
-    if is_locked(user, now) or not user.is_active_account:
+    if (is_locked(user, now) and not known_browser) or not user.is_active_account:
         reason = "account locked" if user.is_active_account else "account deactivated"
         audit.record("sign_in.failed", record_type="user", record_id=user.id, detail=reason)
         db.session.flush()
         return None
     if not matches:
-        register_failure(user, now)
+        if known_browser:
+            audit.record("sign_in.failed", record_type="user", record_id=user.id,
+                         detail="wrong password; known browser")
+            db.session.flush()
+        else:
+            register_failure(user, now)
         return None
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    if not known_browser:  # a stranger's lockout stays on for the other browsers
+        user.failed_sign_ins = 0
+        user.locked_until = None
     user.last_sign_in_at = now
     audit.record("sign_in", record_type="user", record_id=user.id, actor=user)
     db.session.flush()
