@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as config_module
+from .database import UnitOfWorkFlask
 from .extensions import compress, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -20,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     Raises :class:`prep_app.config.ConfigError` (with what to change) when the settings are
     unsafe for production.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = UnitOfWorkFlask(__name__, instance_relative_config=True)
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)

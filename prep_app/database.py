@@ -1,5 +1,14 @@
 """Engine settings per database, and the one place a request's transaction ends.
 
+Every request is one unit of work (Indico's ``RH.process`` is the model): views and services
+never commit or roll back. :class:`UnitOfWorkFlask` commits once, after the view (or a
+``before_request`` that answered instead) returned and before the response leaves, and rolls
+back on any exception before the error's handler draws its page. A commit that fails (a unique
+key lost in a race, a stale version column, the database gone) is an exception like any other,
+so its handler answers (409, 503) and nothing is half-written. Rolling back also takes back what
+the request told the person (its flash messages) and what it would have given them only once
+the work was stored (``after_commit``: a signed-in session, a date of birth accepted).
+
 SQLite (the default) runs in WAL mode with a busy timeout and takes its write lock when a
 transaction begins, so two writers queue instead of failing with "database is locked".
 PostgreSQL uses ``pool_pre_ping`` so a restarted server is reconnected to without a restart.
@@ -7,15 +16,20 @@ PostgreSQL uses ``pool_pre_ping`` so a restarted server is reconnected to withou
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, has_request_context, message_flashed, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 5
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
 
 # Primary keys are INTEGER columns: 32 bits on PostgreSQL (SQLite takes 64).
@@ -112,6 +126,67 @@ def _may_write() -> bool:
     return bool(getattr(view, "writes_on_get", False))
 
 
+class UnitOfWorkFlask(Flask):
+    """Flask, with each request one unit of work (see the module's docstring)."""
+
+    def preprocess_request(self):
+        answer = super().preprocess_request()
+        if answer is not None:
+            commit()
+        return answer
+
+    def dispatch_request(self):
+        answer = super().dispatch_request()
+        commit()
+        return answer
+
+    def handle_user_exception(self, e):
+        rollback()
+        answer = super().handle_user_exception(e)
+        commit()  # what the error's own page recorded (the audit row of what it showed)
+        return answer
+
+
 def commit() -> None:
-    """Commit the request's unit of work (services never commit themselves)."""
+    """Store the unit of work, then give what waited for it (``after_commit``)."""
     db.session.commit()
+    if has_request_context():
+        for callback in g.pop("_after_commit", ()):
+            callback()
+
+
+def rollback() -> None:
+    """Undo the unit of work: nothing of it is stored and nothing of it is said."""
+    try:
+        db.session.rollback()
+    except DATABASE_UNAVAILABLE:
+        pass  # the connection is gone already; nothing was committed
+    if has_request_context():
+        g.pop("_after_commit", None)
+        _take_back_flashes()
+
+
+def end_read() -> None:
+    """End a transaction that changed nothing (between the batches of a streamed export), so
+    it holds no lock while the response waits for the network."""
+    db.session.rollback()
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once this request's work is stored; never if it is rolled back."""
+    g.setdefault("_after_commit", []).append(callback)
+
+
+@message_flashed.connect
+def _remember_flash(sender, message, category, **extra):
+    g.setdefault("_flashed", []).append((category, message))
+
+
+def _take_back_flashes() -> None:
+    said = g.pop("_flashed", [])
+    if said:
+        kept = list(session.get("_flashes", []))
+        for flashed in said:
+            if flashed in kept:
+                kept.remove(flashed)
+        session["_flashes"] = kept

@@ -29,12 +29,12 @@ def clinic_or_fallback():
     """The clinic's settings; while the database is away (a 503 page), plain fallbacks."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    from .extensions import db
+    from .database import rollback
 
     try:
         return settings.get()
     except (OperationalError, InterfaceError):
-        db.session.rollback()
+        rollback()
         from .errors import OFFLINE_CLINIC
 
         return OFFLINE_CLINIC

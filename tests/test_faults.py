@@ -18,8 +18,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from prep_app.extensions import db
+from prep_app.models import Appointment, User
 
+from .browserlike import forms_of
 from .conftest import USE_POSTGRES, start_cluster
+from .fixtures_staff import STAFF_PASSWORD
 from .outage_checks import ANSWERS, SECTION, assert_calm_503, counts, stored_answers
 
 
@@ -184,3 +187,52 @@ def test_connections_that_died_while_nobody_asked_are_replaced_unseen(app, patie
     response = patient.get("/checklist/")
     assert response.status_code == 200, response.text
 
+
+
+def _form(c, page: str, action: str) -> dict:
+    """The hidden fields of ``page``'s form posting to ``action`` (read before any outage)."""
+    return next(f for f in forms_of(c.get(page).text) if f["action"] == action)["hidden"]
+
+
+def test_a_change_whose_commit_fails_is_neither_stored_nor_announced(app, login_as, book,
+                                                                     outage):
+    """The request commits after the view returned, and the view had already said "saved":
+    when the commit fails, the person is not told it worked, and nothing of it is stored."""
+    desk = login_as("front_desk", app.test_client())
+    appointment_id, _ = book()
+    page = f"/board/a/{appointment_id}"
+    hidden = _form(desk, page, f"{page}/contact")
+    before = counts(app)
+
+    with outage.during_next_commit():
+        failed = desk.post(f"{page}/contact",
+                           data={**hidden, "phone": "435-555-0199", "email": "new@example.org"})
+    outage.up()
+
+    assert_calm_503(failed)
+    assert "Contact details saved" not in failed.text
+    assert counts(app) == before
+    with app.app_context():
+        patient = db.session.get(Appointment, appointment_id).patient
+        assert (patient.phone, patient.email) == (None, None)
+    shown = desk.get(page).text
+    assert "Contact details saved" not in shown and "(435) 555-0199" not in shown
+
+
+def test_a_sign_in_whose_commit_fails_leaves_the_browser_signed_out(app, make_staff, outage):
+    """Signing in is stored (its audit row, the failure count reset) before the browser gets a
+    session: a sign-in that could not be stored signs nobody in."""
+    user_id = make_staff("front_desk")
+    with app.app_context():
+        email = db.session.get(User, user_id).email
+    browser = app.test_client()
+    hidden = _form(browser, "/staff/sign-in", "/staff/sign-in")
+
+    with outage.during_next_commit():
+        failed = browser.post("/staff/sign-in",
+                              data={**hidden, "email": email, "password": STAFF_PASSWORD})
+    outage.up()
+
+    assert_calm_503(failed)
+    board = browser.get("/board/")
+    assert board.status_code == 302 and "/staff/sign-in" in board.headers["Location"]

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
+from ..database import end_read
 from ..extensions import db
 from ..models import AuditEvent, Patient, User
 from ..services import settings
@@ -107,8 +108,13 @@ def csv_lines(f: AuditFilter, before: int | None = None) -> Iterator[str]:
     needs little memory.
 
     Each batch is its own short read, so the export never holds the database's write lock
-    (SQLite) for long while the file downloads.
+    (SQLite) for long while the file downloads. The clinic's zone is read now, in the request:
+    the lines are made after it ended, while the response streams.
     """
+    return _csv_lines(f, before, settings.zone())
+
+
+def _csv_lines(f: AuditFilter, before: int | None, zone) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -120,7 +126,6 @@ def csv_lines(f: AuditFilter, before: int | None = None) -> Iterator[str]:
 
     writer.writerow(CSV_COLUMNS)
     yield flush()
-    zone = settings.zone()
     while True:
         stmt = _rows(f).order_by(AuditEvent.id.desc()).limit(EXPORT_BATCH)
         if before is not None:
@@ -133,7 +138,7 @@ def csv_lines(f: AuditFilter, before: int | None = None) -> Iterator[str]:
                 event.record_type, event.record_id, event.patient_id, event.request_id,
                 event.detail)])
         before = rows[-1][0].id if rows else None
-        db.session.rollback()  # end this read (nothing was changed) before sending the batch
+        end_read()  # before sending the batch
         if rows:
             yield flush()
         if len(rows) < EXPORT_BATCH:

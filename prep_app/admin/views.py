@@ -1,8 +1,7 @@
 """Clinic administration: staff accounts, the clinic's settings and the audit log.
 
 Admins only, guarded once for the whole blueprint. Every change goes through a service
-(``accounts``, ``settings``), which writes its audit row in the same transaction; the view
-commits once.
+(``accounts``, ``settings``), which writes its audit row in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -20,12 +19,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import require_roles
+from ..errors import on_input_error, show_on_form
 from ..extensions import db
 from ..models import Patient, Role, User
 from ..services import accounts, audit, passwords, settings, sign_in
+from ..services.errors import Conflict, InputError
 from . import auditlog, forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,12 +43,12 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _show_error(form, error: accounts.StaffError) -> None:
-    """Put the service's answer next to the field it is about (or on the form's first field)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None or field.name == "csrf_token":
+def _with_error(form, error: InputError):
+    """The form, with the service's answer next to the field it is about (or on its first)."""
+    if not show_on_form(form, error):
         field = next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
-    field.errors = [*field.errors, str(error)]
+        field.errors = [*field.errors, error.message]
+    return form
 
 
 @bp.get("/")
@@ -75,14 +75,8 @@ def staff_add():
     if not form.validate_on_submit():
         return _staff_page(form, 422)
     password = passwords.generate_password()
-    try:
-        user = accounts.create(form.email.data, form.name.data, form.role.data, password,
-                            actor=_me())
-    except accounts.StaffError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return _staff_page(form, 422)
-    db.session.commit()
+    on_input_error(lambda error: _staff_page(_with_error(form, error), error.status))
+    user = accounts.create(form.email.data, form.name.data, form.role.data, password, actor=_me())
     # Shown once, on this page only: never in a flash message (the cookie) or an address.
     return render_template("admin/password_shown.html", person=user, password=password,
                            is_new=True)
@@ -106,13 +100,9 @@ def staff_role(user_id: int):
     form = forms.RoleForm()
     if not form.validate_on_submit():
         return _detail_page(person, form, 422)
-    try:
-        changed = accounts.change_role(person, form.role.data, actor=_me())
-    except accounts.StaffError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return _detail_page(person, form, 422)
-    db.session.commit()
+    on_input_error(lambda error: _detail_page(_user_or_404(user_id), _with_error(form, error),
+                                              error.status))
+    changed = accounts.change_role(person, form.role.data, actor=_me())
     flash(f"Role changed to {person.role.label}." if changed else "The role was already that.")
     return redirect(url_for("admin.staff_detail", user_id=person.id))
 
@@ -133,15 +123,16 @@ def staff_reactivate(user_id: int):
 
 def _account_change(user_id: int, change, done: str, unchanged: str):
     person = _user_or_404(user_id)
-    try:
-        changed = change(person, actor=_me())
-    except accounts.StaffError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done if changed else unchanged)
-    return redirect(url_for("admin.staff_detail", user_id=person.id))
+    back = url_for("admin.staff_detail", user_id=person.id)
+
+    def refused(error: InputError):
+        flash(error.message, "error")
+        return redirect(back)
+
+    on_input_error(refused)
+    changed = change(person, actor=_me())
+    flash(done if changed else unchanged)
+    return redirect(back)
 
 
 @bp.post("/staff/<int:user_id>/password")
@@ -152,7 +143,6 @@ def staff_password(user_id: int):
         return redirect(url_for("admin.staff_detail", user_id=person.id))
     password = passwords.generate_password()
     accounts.set_password(person, password, actor=_me(), action="staff.password_reset")
-    db.session.commit()
     return render_template("admin/password_shown.html", person=person, password=password,
                            is_new=False)
 
@@ -170,26 +160,21 @@ def clinic_settings():
     form = forms.SettingsForm(current_zone=clinic.timezone)
     if not form.validate_on_submit():
         return render_template("admin/settings.html", form=form), 422
-    try:
-        changed = settings.update_settings(form.values(), form.expected_version(), actor=_me())
-        db.session.commit()
-    except settings.SettingsConflict:
-        db.session.rollback()
-        return _conflict(form)
-    except StaleDataError:  # saved by someone else between our read and our write
-        db.session.rollback()
-        g.pop("clinic_settings", None)
-        return _conflict(form)
-    except accounts.StaffError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return render_template("admin/settings.html", form=form), 422
+
+    def refused(error: InputError):
+        if isinstance(error, Conflict):  # saved by someone else since the form was opened
+            return _conflict(form)
+        return render_template("admin/settings.html", form=_with_error(form, error)), error.status
+
+    on_input_error(refused)
+    changed = settings.update_settings(form.values(), form.expected_version(), actor=_me())
     flash("Settings saved." if changed else "Nothing had changed.")
     return redirect(url_for("admin.clinic_settings"))
 
 
 def _conflict(form):
     """Keep what the person typed; show what is saved now; saving again overwrites it."""
+    g.pop("clinic_settings", None)  # the request's copy is from before the rollback
     saved = settings.get()
     typed = form.values()
     differences = [(getattr(form, key).label.text, _shown(getattr(saved, key)),
@@ -252,7 +237,7 @@ def audit_export():
     event = audit.record("audit.export", record_type="audit_log",
                  patient_id=chosen.patient_id,
                  detail=f"CSV, {rows} rows; filters: {chosen.describe()}", actor=_me())
-    db.session.commit()  # the export is on the record before any of it leaves
+    db.session.flush()  # for its id; it is on the record (committed) before the response streams
     name = f"audit-log-{settings.today().isoformat()}.csv"
     lines = auditlog.csv_lines(chosen, before=event.id)
     return Response(stream_with_context(lines), mimetype="text/csv",

@@ -10,8 +10,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import limits
-from ..database import reads_first, start_writing
-from ..extensions import db
+from ..database import after_commit, reads_first, start_writing
+from ..errors import on_input_error
 from ..services import accounts, sign_in
 from . import devices, forms
 from .access import (
@@ -57,10 +57,10 @@ def login():
         found = sign_in.check_credentials(form.email.data, form.password.data)
         nonce = devices.known_nonce(found.user_id)
         start_writing()  # the hash is checked: only now take the write lock
+        # The sign-in, or the failure and its count, is stored whatever the answer.
         user = sign_in.record_sign_in(found, form.password.data, known_browser=bool(nonce))
-        db.session.commit()  # the sign-in, or the failure and its count
         if user is not None:
-            start_session(user)
+            after_commit(lambda: start_session(user))
             return devices.remember(redirect(target or home_for(user)), user.id)
         if nonce and found.user_id is not None:
             devices.count_failure(nonce)
@@ -75,7 +75,6 @@ def logout():
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         sign_in.sign_out(user)
-        db.session.commit()
     end_session()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
@@ -95,24 +94,24 @@ def password():
     form = forms.PasswordChangeForm()
     user = current_user._get_current_object()
     if form.validate_on_submit():
-        try:
-            sign_in.change_own_password(user, form.current_password.data, form.new_password.data)
-        except accounts.StaffError as error:
-            db.session.commit()  # a wrong current password is counted
-            if sign_in.is_locked(user):
-                sign_in.sign_out(user, reason="too many wrong passwords")
-                db.session.commit()
-                end_session()
-                flash("You were signed out after several wrong passwords.")
-                return redirect(url_for("auth.login"))
-            field = (form.current_password if isinstance(error, sign_in.WrongPassword)
-                     else form.new_password)
-            field.errors = [str(error)]
-        else:
-            db.session.commit()
-            start_session(user)  # this browser stays signed in; every other session ends
+
+        def refused(error: accounts.StaffError):  # the new password is not one we can take
+            form.new_password.errors = [error.message]
+            return render_template("auth/password.html", form=form)
+
+        on_input_error(refused)
+        if sign_in.change_own_password(user, form.current_password.data, form.new_password.data):
+            # This browser stays signed in; every other session ends.
+            after_commit(lambda: start_session(user))
             flash("Your password is changed. You were signed out everywhere else.")
             return redirect(home_for(user))
+        # The wrong current password is counted (the request stores it).
+        if sign_in.is_locked(user):
+            sign_in.sign_out(user, reason="too many wrong passwords")
+            end_session()
+            flash("You were signed out after several wrong passwords.")
+            return redirect(url_for("auth.login"))
+        form.current_password.errors = ["That is not your current password."]
     return render_template("auth/password.html", form=form)
 
 

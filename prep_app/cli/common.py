@@ -10,34 +10,40 @@ import click
 from flask import current_app
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
-from ..extensions import db
-from ..services import appointments as appointment_service
+from .. import database
 from ..services import settings
+from ..services.errors import InputError
 
 
 @contextlib.contextmanager
-def unit_of_work():
-    """Commit once at the end; roll back and exit non-zero with a plain message on any error."""
+def unit_of_work(write: bool = True):
+    """Commit once at the end (or, with ``write=False``, a dry run: store nothing); roll back and
+    exit non-zero with a plain message on any error."""
     try:
         yield
-        db.session.commit()
-    except appointment_service.AppointmentError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    except LookupError as error:  # no checklist installed yet
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    except SQLAlchemyError as error:
-        db.session.rollback()
+        if write:
+            database.commit()
+        else:
+            database.rollback()
+    except BaseException as error:
+        database.rollback()
+        message = _plain_message(error)
+        if message is None:
+            raise
+        raise click.ClickException(message) from None
+
+
+def _plain_message(error: BaseException) -> str | None:
+    if isinstance(error, InputError | LookupError):  # LookupError: no checklist installed yet
+        return str(error)
+    if isinstance(error, SQLAlchemyError):
         # The type only: a database message can quote what was typed.
         hint = (" Is it set up? Run `flask --app prep_app db upgrade`."
                 if isinstance(error, OperationalError | ProgrammingError)
                 else " Please try again.")
-        raise click.ClickException(f"The database refused this ({type(error).__name__}); "
-                                   f"nothing was changed.{hint}") from None
-    except BaseException:
-        db.session.rollback()
-        raise
+        return (f"The database refused this ({type(error).__name__}); "
+                f"nothing was changed.{hint}")
+    return None
 
 
 @contextlib.contextmanager

@@ -24,19 +24,17 @@ def schedule_import(file, mapping_name: str | None, dry_run: bool):
     from ..services import imports
 
     data = file.read(imports.MAX_BYTES + 1)
-    with unit_of_work(), link_context():
+    with unit_of_work(write=not dry_run), link_context():
         plan = imports.run(data, mapping=_mapping(mapping_name), dry_run=dry_run)
         lines = [f"Check: {note}" for note in plan.duplicates]
         if plan.ignored_columns:
             lines.append("Columns not used: " + ", ".join(plan.ignored_columns))
         if not plan.is_ok:
-            db.session.rollback()
             for problem in plan.problems:
                 click.echo(str(problem), err=True)
             raise click.ClickException(f"Nothing was imported: {len(plan.problems)} problem"
                                        f"{'' if len(plan.problems) == 1 else 's'} to fix first.")
         if dry_run:
-            db.session.rollback()
             lines.append(f"Dry run, nothing was written. The import would give: {plan.summary()}.")
         else:
             lines.append(f"Imported: {plan.summary()}.")

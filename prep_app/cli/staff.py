@@ -10,7 +10,6 @@ printed and the exit status is non-zero.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 
 import click
@@ -42,16 +41,6 @@ def read_password() -> str:
     return text
 
 
-@contextlib.contextmanager
-def staff_errors():
-    """A staff rule that says no becomes a plain message and exit status 1."""
-    try:
-        with unit_of_work():
-            yield
-    except accounts.StaffError as error:
-        raise click.ClickException(str(error)) from None
-
-
 def _user(email: str):
     user = accounts.find_by_email(email)
     if user is None:
@@ -65,7 +54,7 @@ def _user(email: str):
 @click.option("--role", required=True, type=ROLES, help="What they do at the clinic.")
 def add(email: str, name: str, role: str):
     """Create a staff account. The password comes from standard input or a prompt."""
-    with staff_errors():
+    with unit_of_work():
         # Check everything but the password first, so a typo is caught before it is typed.
         accounts.check_new_account(email, name, role)
         password = read_password()
@@ -77,7 +66,7 @@ def add(email: str, name: str, role: str):
 @click.argument("email")
 def deactivate(email: str):
     """Deactivate an account: its sessions end at once and it can no longer sign in."""
-    with staff_errors():
+    with unit_of_work():
         user = _user(email)
         changed = accounts.deactivate(user, detail="command line")
     click.echo(f"Deactivated {user.email}; every session of theirs has ended." if changed
@@ -88,7 +77,7 @@ def deactivate(email: str):
 @click.argument("email")
 def set_password(email: str):
     """Set a new password (it also unlocks the account and ends its sessions)."""
-    with staff_errors():
+    with unit_of_work():
         user = _user(email)
         password = read_password()
         accounts.set_password(user, password, detail="command line")

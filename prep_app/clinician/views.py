@@ -8,14 +8,15 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import require_roles
 from ..database import start_writing, writes_on_get
+from ..errors import on_input_error
 from ..extensions import db
 from ..models import Appointment, Role, SubmissionStatus
 from ..readiness import is_shown, raised_flags, unmet_blocking
 from ..services import audit, checklists, exports, reviews, settings, status
+from ..services.errors import Conflict, InputError
 from .forms import DecisionForm
 
 bp = Blueprint("clinician", __name__, url_prefix="/review")
@@ -52,7 +53,6 @@ def queue():
     start_writing()  # the page is drawn: only now take the write lock, for its audit row
     audit.record_view("queue.view", [row.appointment.id for _, _, shown in groups
                                      for row in shown])
-    db.session.commit()
     return html
 
 
@@ -61,20 +61,38 @@ def queue():
 def submission(appointment_id: int):
     appointment = _reviewable(appointment_id)
     form = DecisionForm()
-    problem, code = None, 200
-    if request.method == "POST":
-        problem = _decide(form, appointment)
-        if problem is None:
-            return _after_decision(appointment)
-        code = 422 if problem == INVALID else 409
-        appointment = _reviewable(appointment_id)  # after a rollback: as it stands now
+    if request.method == "GET":
+        return _show(appointment, form)
+
+    def refused(error: InputError):
+        if isinstance(error, Conflict):
+            problem = CONFLICTS.get(type(error), CHANGED)
+        else:
+            form.decision.errors = [error.message]
+            problem = INVALID
+        return _show(_reviewable(appointment_id), form, problem, error.status)  # as it is now
+
+    on_input_error(refused)
+    if not form.validate():
+        return _show(appointment, form, INVALID, 422)
+    reviews.decide(appointment.submission, decision=form.decision.data, saw=form.saw(),
+                   clinician=current_user._get_current_object(), note=form.note.data,
+                   message_to_patient=form.message_to_patient.data)
+    return _after_decision(appointment)
+
+
+CONFLICTS = {reviews.DecidedFirst: DECIDED_FIRST, reviews.StaleReview: STALE}
+
+
+def _show(appointment: Appointment, form: DecisionForm, problem: str | None = None,
+          code: int = 200):
+    """The submission page (a view of the answers, audited), with what went wrong, if anything."""
     now_shown = reviews.seen(appointment.submission)
-    if request.method == "POST" and problem == INVALID and _differs(form.saw(), now_shown):
+    if problem == INVALID and _differs(form.saw(), now_shown):
         problem, code = STALE, 409
     form.show(now_shown)
     audit.record("submission.view", record_type="submission", record_id=appointment.submission.id,
                  patient_id=appointment.patient_id)
-    db.session.commit()
     return render_template("clinician/submission.html", form=form, problem=problem,
                            **_page(appointment)), code
 
@@ -102,31 +120,6 @@ def _reviewable(appointment_id: int) -> Appointment:
 
 def _differs(saw: reviews.Seen, now: reviews.Seen) -> bool:
     return (saw.revision, saw.answers_hash) != (now.revision, now.answers_hash)
-
-
-def _decide(form: DecisionForm, appointment: Appointment) -> str | None:
-    """Store the decision and commit. Returns None when stored, else what went wrong."""
-    if not form.validate():
-        return INVALID
-    try:
-        reviews.decide(appointment.submission, decision=form.decision.data, saw=form.saw(),
-                       clinician=current_user._get_current_object(), note=form.note.data,
-                       message_to_patient=form.message_to_patient.data)
-        db.session.commit()
-    except reviews.DecidedFirst:
-        db.session.rollback()
-        return DECIDED_FIRST
-    except reviews.StaleReview:
-        db.session.rollback()
-        return STALE
-    except StaleDataError:
-        db.session.rollback()
-        return CHANGED
-    except reviews.ReviewError as error:
-        db.session.rollback()
-        form.decision.errors = [str(error)]
-        return INVALID
-    return None
 
 
 def _page(appointment: Appointment) -> dict:
@@ -196,7 +189,6 @@ def _exported(appointment_id: int, kind: str):
 def export_pdf(appointment_id: int):
     appointment, record = _exported(appointment_id, "pdf")
     content = exports.pdf(record)
-    db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=appointment-{appointment.id}.pdf"})
 
@@ -206,7 +198,6 @@ def export_pdf(appointment_id: int):
 def export_fhir(appointment_id: int):
     appointment, record = _exported(appointment_id, "fhir")
     content = json.dumps(exports.questionnaire_response(record), indent=2, ensure_ascii=False)
-    db.session.commit()
     return Response(content, mimetype="application/fhir+json", headers={
         "Content-Disposition": f"attachment; filename=appointment-{appointment.id}.json"})
 
@@ -219,6 +210,5 @@ def export_day():
     except ValueError:
         day = settings.today()
     content = exports.day_csv(day)
-    db.session.commit()
     return Response(content, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=day-{day.isoformat()}.csv"})

@@ -15,11 +15,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField, SelectField
 
 from ..auth.access import require_roles
+from ..database import end_read
+from ..errors import on_input_error
 from ..extensions import db
 from ..models import ImportMapping, Role
 from ..security import takes_upload
@@ -92,7 +92,7 @@ def upload():
         return render_template("schedule/upload.html", form=form), 400 if form.errors else 200
     data = form.file.data.read(imports.MAX_BYTES + 1)
     plan = imports.check(data, imports.saved_mapping(form.mapping.data or None))
-    db.session.rollback()  # a check only
+    end_read()  # a check only: no lock held while the preview is drawn
     return _preview(plan, data, form.mapping.data, 200 if plan.is_ok else 422)
 
 
@@ -110,17 +110,17 @@ def confirm():
     mapping_id = _mapping_id(form.mapping.data)
     plan = imports.check(data, imports.saved_mapping(mapping_id or None))
     if not plan.is_ok:
-        db.session.rollback()
+        end_read()
         return _preview(plan, data, mapping_id, 422)
-    try:
-        imports.apply(plan, actor=current_user._get_current_object())
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
+
+    def changed_meanwhile(error):
         # Another import (or the desk) changed the same bookings at the same moment.
-        db.session.rollback()
         flash("Someone else changed these bookings at the same moment; nothing was imported. "
               "Please upload the file again.", "error")
         return redirect(url_for("schedule.upload"))
+
+    on_input_error(changed_meanwhile)
+    imports.apply(plan, actor=current_user._get_current_object())
     flash(f"Schedule imported: {plan.summary()}.", "success")
     return redirect(url_for("frontdesk.board"))
 

@@ -26,18 +26,18 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.access import STAFF, require_roles
 from ..database import start_writing, writes_on_get
+from ..errors import on_input_error
 from ..extensions import db
 from ..models import Appointment, CancelReason, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..services import appointments as appointment_service
 from ..services import audit, links, messages, settings, status
 from ..services.appointments import AppointmentError
+from ..services.errors import Conflict, InputError
 from ..templating import pretty_phone
 from . import forms
 
@@ -158,7 +158,6 @@ def board():
     # A full page load is a look at the day (the refresh above is the same look): on the record.
     start_writing()  # the page is drawn: only now take the write lock, for its audit row
     audit.record_view("board.view", [row.appointment.id for row in shown], day.isoformat())
-    db.session.commit()
     return html, 200, {"Vary": "HX-Request"}
 
 
@@ -228,7 +227,6 @@ def appointment(appointment_id: int):
     appointment = _load(appointment_id)
     audit.record("appointment.view", record_type="appointment", record_id=appointment.id,
                  patient_id=appointment.patient_id)
-    db.session.commit()
     return _page(appointment)
 
 
@@ -247,32 +245,28 @@ def answers(appointment_id: int):
             sections.append({"title": section["title"], "items": items})
         audit.record("answers.view", record_type="submission", record_id=submission.id,
                      patient_id=appointment.patient_id)
-        db.session.commit()
     flagged = set(row.readiness.flags) | set(row.readiness.blocking)
     return render_template("frontdesk/answers.html", appointment=appointment, row=row,
                            sections=sections, answers=row.answers, flagged=flagged)
 
 
 def _act(appointment_id: int, form_class, action, success: str = "", then=None):
-    """Validate the form, run ``action(appointment, form)`` (service calls), commit once and go
-    back to the appointment's page, saying ``success``; or, with ``then``, answer
+    """Validate the form, run ``action(appointment, form)`` (service calls) and go back to the
+    appointment's page, saying ``success``; or, with ``then``, answer
     ``then(appointment, what action returned)``. A refusal shows next to the form, with nothing
-    written."""
+    written; so does a change someone else made at the same moment (theirs stands, and the
+    person sees the appointment as it is now)."""
     appointment = _load(appointment_id)
     form = form_class()
     if not form.validate_on_submit():
         return _page(appointment, 400, bound=form)
-    try:
-        result = action(appointment, form)
-        db.session.commit()
-    except AppointmentError as error:
-        db.session.rollback()
-        return _page(_load(appointment_id), 400, bound=form, problem=str(error))
-    except (StaleDataError, IntegrityError):
-        # Someone else changed this appointment at the same moment: theirs stands, nothing of
-        # this request is written, and the person sees the appointment as it is now.
-        db.session.rollback()
-        return _page(_load(appointment_id), 409, bound=form, problem=CHANGED_MEANWHILE)
+
+    def refused(error: InputError):
+        problem = CHANGED_MEANWHILE if isinstance(error, Conflict) else error.message
+        return _page(_load(appointment_id), error.status, bound=form, problem=problem)
+
+    on_input_error(refused)
+    result = action(appointment, form)
     if then is not None:
         return then(appointment, result)
     flash(success, "success")
@@ -399,24 +393,22 @@ def new_appointment():
     if not form.validate_on_submit():
         return render_template("frontdesk/new.html", form=form), 400 if form.errors else 200
     actor = _actor()
-    try:
-        patient, is_new = appointment_service.find_or_create_patient(
-            form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
-            actor=actor)
-        booked = appointment_service.create(
-            patient, forms.starts_at_utc(form.day.data, form.at.data), actor=actor)
-        token = links.issue(booked, actor=actor) if form.issue_link.data else None
-        if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
-            messages.plan_link(booked, utcnow(), actor=actor)
-        db.session.commit()
-    except AppointmentError as error:
-        db.session.rollback()
-        return render_template("frontdesk/new.html", form=form, problem=str(error)), 400
-    except IntegrityError:
-        # The same patient was added from another desk at the same moment: booking again finds
-        # their record.
-        db.session.rollback()
-        return render_template("frontdesk/new.html", form=form, problem=TRY_AGAIN), 409
+
+    def refused(error: InputError):
+        # A conflict: the same patient was added from another desk at the same moment, and
+        # booking again finds their record.
+        problem = TRY_AGAIN if isinstance(error, Conflict) else error.message
+        return render_template("frontdesk/new.html", form=form, problem=problem), error.status
+
+    on_input_error(refused)
+    patient, is_new = appointment_service.find_or_create_patient(
+        form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
+        actor=actor)
+    booked = appointment_service.create(
+        patient, forms.starts_at_utc(form.day.data, form.at.data), actor=actor)
+    token = links.issue(booked, actor=actor) if form.issue_link.data else None
+    if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
+        messages.plan_link(booked, utcnow(), actor=actor)
     found = "" if is_new else " (an existing patient record, same name and date of birth)"
     flash(f"Appointment booked{found}.", "success")
     if token:

@@ -19,16 +19,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import limits, timeline
-from ..database import writes_on_get
-from ..extensions import db
+from ..database import after_commit, writes_on_get
+from ..errors import on_input_error
 from ..models import ItemKind, SubmissionStatus
 from ..readiness import is_shown
 from ..services import checklists, links, settings, submissions
 from ..services.checklists import FrozenItem
+from ..services.errors import Conflict, InputError
 from . import forms
 
 bp = Blueprint("patient", __name__)
@@ -37,6 +36,7 @@ LINK_KEY, DOB_KEY = "patient_link_id", "patient_dob_ok"
 PUBLIC_ENDPOINTS = {"patient.open_link"}
 # Saved, conflict (another tab saved first), or invalid (errors to show; valid parts saved).
 SAVED, CONFLICT, INVALID = "saved", "conflict", "invalid"
+STATUS = {SAVED: 200, CONFLICT: 409, INVALID: 422}
 
 
 @bp.before_request
@@ -105,7 +105,6 @@ def open_link(token: str):
     session[LINK_KEY] = link.id
     g.patient_link = link
     links.record_open(link)
-    db.session.commit()
     return redirect(url_for("patient.start"))
 
 
@@ -123,9 +122,9 @@ def verify():
     status = 200
     if form.validate_on_submit():
         outcome = links.check_date_of_birth(link, form.date_of_birth.data)
-        db.session.commit()
         if outcome is links.DobCheck.RIGHT:
-            session[DOB_KEY] = link.id
+            link_id = link.id
+            after_commit(lambda: session.__setitem__(DOB_KEY, link_id))
             return redirect(url_for("patient.start"))
         if outcome is not links.DobCheck.WRONG or links.is_dob_paused(link):
             return _stopped(form, links.dob_state(link))
@@ -197,30 +196,36 @@ def step(section: str):
     items = checklists.section_items(version, section)
     form_class = forms.section_form_class(items, settings.to_local(appointment.starts_at),
                                           settings.get().country)
-    is_open = _is_open()
-    outcome = None
-    if request.method == "POST":
-        if not is_open:
-            flash(_("Your session has started, so answers can no longer be changed here. "
-                    "If something has changed, please tell the team."), "warning")
-            return redirect(url_for("patient.start"))
-        form = form_class()
-        outcome = _save(form, items, section)
-        if outcome == SAVED:
-            return _after_save(section, keys)
-        # Show what they typed again, with the version now stored: saving again is a choice.
-        form.version.data = str(submissions.page_version(g.appointment.submission))
-    else:
+    if request.method == "GET":
         form = form_class(
             formdata=None, version=str(submissions.page_version(submission)),
             data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items})
+        return _step_page(form, sections, section, items)
+    if not _is_open():
+        flash(_("Your session has started, so answers can no longer be changed here. "
+                "If something has changed, please tell the team."), "warning")
+        return redirect(url_for("patient.start"))
+    form = form_class()
+    # Another tab or device saved first: what they typed is shown again, nothing of it saved.
+    on_input_error(lambda error: _step_page(form, sections, section, items, CONFLICT))
+    outcome = _save(form, items, section)
+    if outcome == SAVED:
+        return _after_save(section, keys)
+    return _step_page(form, sections, section, items, outcome)
+
+
+def _step_page(form, sections: list[dict], section: str, items: list[FrozenItem],
+               outcome: str | None = None):
+    if outcome is not None:
+        # Show what they typed again, with the version now stored: saving again is a choice.
+        form.version.data = str(submissions.page_version(g.appointment.submission))
+    keys = [s["key"] for s in sections]
     index = keys.index(section)
-    status = {CONFLICT: 409, INVALID: 422}.get(outcome, 200)
     return render_template(
         "patient/step.html", form=form, section=sections[index], number=index + 1,
-        total=len(sections), items=items, conflict=outcome == CONFLICT, is_open=is_open,
+        total=len(sections), items=items, conflict=outcome == CONFLICT, is_open=_is_open(),
         back_to_review=request.args.get("back") == "review",
-        previous=keys[index - 1] if index else None), status
+        previous=keys[index - 1] if index else None), STATUS.get(outcome, 200)
 
 
 def _save(form, items: list[FrozenItem], section: str) -> str:
@@ -232,13 +237,8 @@ def _save(form, items: list[FrozenItem], section: str) -> str:
               if not form[i.key].errors}
     if request.form.get("action") != "later":
         _require_answers(form, items, values)
-    try:
-        submission = submissions.submission_to_save(g.appointment, form.expected_version())
-        submissions.save_section(submission, section, values, None)
-        db.session.commit()
-    except (submissions.StaleSave, StaleDataError, IntegrityError):
-        db.session.rollback()
-        return CONFLICT
+    submission = submissions.submission_to_save(g.appointment, form.expected_version())
+    submissions.save_section(submission, section, values, None)
     if any(form[i.key].errors for i in items):
         return INVALID
     return SAVED
@@ -267,22 +267,34 @@ def _after_save(section: str, keys: list[str]):
 
 @bp.route("/checklist/review", methods=["GET", "POST"])
 def review():
-    appointment, submission, version, answers = _context()
+    submission = g.appointment.submission
     if submission is None:
         return redirect(url_for("patient.start"))
-    is_open = _is_open()
     form = forms.AttestForm()
-    outcome = None
-    if request.method == "POST":
-        if not is_open:
-            return redirect(url_for("patient.done"))
-        outcome = _submit(form, submission)
-        if outcome == SAVED:
-            return redirect(url_for("patient.done"))
-        submission = g.appointment.submission
-        answers = submissions.answers_of(submission)
-    else:
+    if request.method == "GET":
         form.attested_name.data = submission.attested_name or ""
+        return _review_page(form)
+    if not _is_open():
+        return redirect(url_for("patient.done"))
+    if not form.validate_on_submit():
+        return _review_page(form, INVALID)
+    key = form.submit_key.data
+
+    def refused(error: InputError):
+        if not isinstance(error, Conflict):
+            return _review_page(form, INVALID)  # a required answer is missing
+        if submissions.already_submitted(g.appointment.submission, key):
+            return redirect(url_for("patient.done"))  # the first of a double click went through
+        return _review_page(form, CONFLICT)
+
+    on_input_error(refused)
+    submissions.submit(submission, form.attested_name.data, key, form.expected_version())
+    return redirect(url_for("patient.done"))
+
+
+def _review_page(form, outcome: str | None = None):
+    """The review page, with the submission as it is now (after a rollback, too)."""
+    _appointment, submission, version, answers = _context()
     form.version.data = str(submission.version)
     form.submit_key.data = submissions.new_submit_key()
     rules = version.rules
@@ -290,26 +302,8 @@ def review():
     return render_template(
         "patient/review.html", form=form, sections=list(version.sections), items=shown,
         answers=answers, missing=submissions.missing_required(submission),
-        conflict=outcome == CONFLICT, submission=submission, is_open=is_open,
-    ), {CONFLICT: 409, INVALID: 422}.get(outcome, 200)
-
-
-def _submit(form, submission) -> str:
-    if not form.validate_on_submit():
-        return INVALID
-    key = form.submit_key.data
-    try:
-        submissions.submit(submission, form.attested_name.data, key, form.expected_version())
-        db.session.commit()
-    except submissions.Incomplete:
-        db.session.rollback()
-        return INVALID
-    except (submissions.StaleSave, StaleDataError, IntegrityError):
-        db.session.rollback()
-        if submissions.already_submitted(g.appointment.submission, key):
-            return SAVED  # the first of a double click already went through
-        return CONFLICT
-    return SAVED
+        conflict=outcome == CONFLICT, submission=submission, is_open=_is_open(),
+    ), STATUS.get(outcome, 200)
 
 
 @bp.get("/checklist/done")

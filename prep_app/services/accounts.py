@@ -11,16 +11,13 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Role, User
 from . import audit, text
+from .errors import InputError
 from .passwords import hash_password, password_problem
 
 
-class StaffError(ValueError):
+class StaffError(InputError):
     """A request about staff cannot be done; the message says why, in plain words, and
     ``field`` names the form field it is about, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def check_password(password: str | None, *, email: str = "", name: str = "") -> str:

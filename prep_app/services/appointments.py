@@ -12,10 +12,13 @@ from ..extensions import db
 from ..models import Appointment, CancelReason, Patient, utcnow
 from ..readiness import Status
 from . import audit, links, settings, status, submissions, text
+from .errors import InputError
 
 
-class AppointmentError(ValueError):
+class AppointmentError(InputError):
     """A person's input cannot be used; the message says why, in plain words."""
+
+    status = 400
 
 
 def name_key(full_name: str) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Appointment, ImportMapping, Patient, Role, User, utcnow
 from . import appointments, audit, settings, text
+from .errors import InputError
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -61,7 +62,7 @@ TEMPLATE_EXAMPLE = {
 }
 
 
-class ScheduleError(ValueError):
+class ScheduleError(InputError):
     """The file cannot be imported; ``plan`` says why, row by row."""
 
     def __init__(self, plan: Plan):

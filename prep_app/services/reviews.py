@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..readiness import Status
 from . import audit, settings, status, text
+from .errors import Conflict, InputError
 from .status import AppointmentStatus
 
 NOTE_LIMIT = 2000
@@ -37,15 +38,15 @@ MESSAGE_LIMIT = 1000
 NEEDS_NOTE = {Decision.FOLLOW_UP, Decision.NOT_CLEARED}
 
 
-class ReviewError(ValueError):
+class ReviewError(InputError):
     """The decision cannot be stored as given; the message says why, in plain words."""
 
 
-class StaleReview(ReviewError):
+class StaleReview(Conflict):
     """The patient changed their answers since the page was shown."""
 
 
-class DecidedFirst(ReviewError):
+class DecidedFirst(Conflict):
     """Another decision took this place in line first."""
 
 

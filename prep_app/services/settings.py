@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import ClinicSettings, utcnow
 from . import audit, text
 from .accounts import StaffError
+from .errors import Conflict
 
 
 def get() -> ClinicSettings:
@@ -44,7 +45,7 @@ def today() -> date:
     return to_local(utcnow()).date()
 
 
-class SettingsConflict(StaffError):
+class SettingsConflict(Conflict):
     """Someone else saved the settings since this form was opened."""
 
 

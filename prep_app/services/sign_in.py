@@ -21,10 +21,6 @@ MAX_FAILED_SIGN_INS = 5
 LOCK_DURATION = timedelta(minutes=15)
 
 
-class WrongPassword(StaffError):
-    """The current password given to change a password is not the right one."""
-
-
 def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or utcnow())
 
@@ -128,12 +124,14 @@ def sign_out(user: User, reason: str = "") -> None:
     db.session.flush()
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """The person changes their own password. A wrong current password counts as a failed
-    sign-in (so a borrowed session cannot guess it); other sessions end."""
+def change_own_password(user: User, current: str, new: str) -> bool:
+    """The person changes their own password; other sessions end. A wrong current password
+    counts as a failed sign-in (so a borrowed session cannot guess it): False, and that failure
+    is what the request stores."""
     if not verify_password(user.password_hash, current or ""):
         register_failure(user, detail="wrong current password on password change")
-        raise WrongPassword("That is not your current password.")
+        return False
     if verify_password(user.password_hash, new or ""):
         raise StaffError("Choose a password different from your current one.", "password")
     set_password(user, new, actor=user, action="staff.password_change")
+    return True

@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..readiness import is_shown
 from . import audit, checklists
+from .errors import Conflict, InputError
 
 # A page shown before anything was saved carries this version.
 NOT_STARTED_VERSION = 0
@@ -29,13 +30,13 @@ NOT_STARTED_VERSION = 0
 SUBMIT_KEY = re.compile(r"[A-Za-z0-9_-]{16,48}")
 
 
-class StaleSave(Exception):
+class StaleSave(Conflict):
     """The submission changed since the form was shown (another tab, another device)."""
 
 
-class Incomplete(ValueError):
+class Incomplete(InputError):
     def __init__(self, missing: list):
-        super().__init__("required answers are missing")
+        super().__init__("Some required answers are missing.")
         self.missing = missing
 
 
