@@ -575,7 +575,8 @@ def test_staff_pages_carry_the_idle_warning_for_the_script(app, login_as):
     assert 14 * 60 < idle <= 15 * 60
     assert 'data-warn-seconds="60"' in box
     assert "Stay signed in" in page
-    assert '<script src="/static/session-timeout.js" defer></script>' in page
+    assert re.search(r'<script src="/static/session-timeout\.js\?v=[0-9a-f]{12}" defer></script>',
+                     page)
     assert "<script>" not in page
     with c.get("/static/session-timeout.js") as script:
         assert script.status_code == 200

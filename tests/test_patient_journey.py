@@ -229,7 +229,7 @@ def test_pickup_time_question_is_on_the_page_without_javascript(patient):
     assert tag == "input" and "hidden" not in field
     assert field["data-show-if-item"] == "driver_plan"
     assert field["data-show-if-value"] == "returns"
-    assert '<script src="/static/patient.js">' in html
+    assert re.search(r'<script src="/static/patient\.js\?v=[0-9a-f]{12}">', html)
     assert "data-show-if-item" in static_text(patient, "patient.js")
 
 
@@ -447,7 +447,7 @@ def test_after_submitting_the_patient_sees_their_timeline_in_the_clinics_time(cl
         assert f"{written}, {clock} {what}" in words
     assert "Charles Babbage will drive you home" in words
     assert "data-print" in page.text
-    assert '<script src="/static/print.js">' in page.text
+    assert re.search(r'<script src="/static/print\.js\?v=[0-9a-f]{12}">', page.text)
     assert "window.print()" in static_text(client, "print.js")
 
 
