@@ -30,6 +30,7 @@ from prep_app.services import links, reviews, status
 from prep_app.services import settings as clinic_settings
 
 from .browserlike import forms_of
+from .conftest import USE_POSTGRES
 from .fixtures_staff import submit_to
 from .patient_forms import (
     SECTION_OF,
@@ -823,3 +824,30 @@ def test_decision_form_never_fails_on_bad_input(app, book, clinician, decision, 
         if submission.status == SubmissionStatus.RETURNED:  # reopen for the next example
             submission.status = SubmissionStatus.SUBMITTED
             db.session.commit()
+
+
+def test_answer_pages_read_a_fixed_few_statements_however_much_was_answered(app, book,
+                                                                            clinician,
+                                                                            login_as):
+    """The clinician's review page and the desk's answers page are drawn from objects loaded
+    once (no mid-view commit expires them): a fixed number of statements, whether the patient
+    answered once or changed their answers after a review."""
+    desk = login_as("front_desk", c=app.test_client())
+    plain, _ = patient_submits(app, book, name="Plain Patient", days=1)
+    changed, phone = patient_submits(app, book, name="Changed Patient", days=2)
+    assert decide(clinician, changed, "cleared").status_code == 302
+    patient_changes(app, phone, changed, new_illness="yes")
+
+    def statements(client, url):
+        client.get(url)  # warm: the published checklist is read once per process
+        return count_queries(app, lambda: client.get(url))
+
+    review = {i: statements(clinician, f"/review/{i}") for i in (plain, changed)}
+    desk_answers = {i: statements(desk, f"/board/a/{i}/answers") for i in (plain, changed)}
+    # The review page (22 before the unit of work): user, settings, appointment, submission,
+    # next decision number, its audit row, the version and its items, both revisions in one
+    # query, the last session's, then the readiness overview (links, answers, reviews, items)
+    # and the patient. The desk's answers page: 11 (36 before).
+    begin = 0 if USE_POSTGRES else 1  # psycopg sends its BEGIN unseen by the event
+    assert review[plain] == review[changed] == 15 + begin, review
+    assert desk_answers[plain] == desk_answers[changed] == 11 + begin, desk_answers

@@ -128,7 +128,7 @@ def _page(appointment: Appointment) -> dict:
     submission = appointment.submission
     version = submission.checklist_version
     items = list(version.items)
-    shown_revision = reviews.revision_of(submission, submission.revision)
+    shown_revision, previous = reviews.current_and_previous_revisions(submission)
     answers = dict(shown_revision.answers) if shown_revision else {}
     rules = {rule.key: rule for rule in checklists.rules(items)}
     clock = status.timing()
@@ -141,7 +141,6 @@ def _page(appointment: Appointment) -> dict:
         if found:
             marks[item.key] = found
     present = {item.section for item in items}
-    previous = reviews.revision_of(submission, submission.revision - 1)
     last_session = reviews.previous_session_revision(appointment)
     since_session = None
     if last_session is not None:

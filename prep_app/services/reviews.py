@@ -75,11 +75,14 @@ def latest(submission: Submission) -> Review | None:
                              .order_by(Review.sequence.desc()).limit(1))
 
 
-def revision_of(submission: Submission, number: int) -> SubmissionRevision | None:
-    if number < 1:
-        return None
-    return db.session.scalar(select(SubmissionRevision).filter_by(
-        submission_id=submission.id, number=number))
+def current_and_previous_revisions(
+        submission: Submission) -> tuple[SubmissionRevision | None, SubmissionRevision | None]:
+    """The submission's latest revision and the one before it, in one query."""
+    wanted = (submission.revision, submission.revision - 1)
+    found = {revision.number: revision for revision in db.session.scalars(
+        select(SubmissionRevision).where(SubmissionRevision.submission_id == submission.id,
+                                         SubmissionRevision.number.in_(wanted)))}
+    return found.get(wanted[0]), found.get(wanted[1])
 
 
 def previous_session_revision(appointment: Appointment) -> SubmissionRevision | None:
