@@ -132,11 +132,14 @@ def settings_today(app) -> date:
         return settings.today()
 
 
-def test_board_defaults_to_the_clinics_today_not_the_servers(app, front_desk, monkeypatch):
-    # 05:30 UTC on 3 March is still 2 March in Denver (UTC-7), and 23:59 at Kiritimati (UTC+14).
-    instant = datetime(2030, 3, 3, 5, 30, tzinfo=UTC)
-    monkeypatch.setattr("prep_app.services.settings.utcnow", lambda: instant)
+@pytest.fixture
+def early_on_3_march(time_machine):
+    """05:30 UTC on 3 March 2030: still 2 March in Denver (UTC-7), 19:30 at Kiritimati (UTC+14).
+    Listed before the signed-in client, so the sign-in happens at that moment too."""
+    time_machine.move_to(datetime(2030, 3, 3, 5, 30, tzinfo=UTC), tick=False)
 
+
+def test_board_defaults_to_the_clinics_today_not_the_servers(app, early_on_3_march, front_desk):
     assert "Saturday 2 March 2030" in front_desk.get("/board/").text
 
     with app.app_context():

@@ -4,6 +4,7 @@ request (a background worker calls them as the views do)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +26,20 @@ def test_the_benchmark_imports_nothing_from_the_tests():
                                                      if name.split(".")[0] == "tests")
                  for path in (ROOT / "bench").glob("*.py")}
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_tests_move_time_with_one_clock_not_by_patching_module_names():
+    """Time in tests comes from time-machine (which moves ``models.utcnow`` and every other
+    reading of the clock at once), never from replacing a module's ``utcnow`` or ``datetime``."""
+    patched = re.compile(r"monkeypatch\.setattr\([^)]*(utcnow|datetime|\btime\b|date\.today)")
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "tests").rglob("*.py")
+                 if patched.search(path.read_text())]
+    assert offenders == []
+
+
+def test_the_app_reads_the_clock_in_one_place():
+    """``models.utcnow`` is the app's clock: nothing else asks the system for the time."""
+    reads = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|time\.time\(")
+    offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "prep_app").rglob("*.py")
+                 if reads.search(path.read_text()) and path.name != "models.py"]
+    assert offenders == []

@@ -4,7 +4,6 @@ timestamps): no role, no name, nothing about patients."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
@@ -13,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from ..extensions import db, login_manager
-from ..models import Role, User
+from ..models import Role, User, utcnow
 from ..services import settings
 
 STAFF = (Role.FRONT_DESK, Role.CLINICIAN, Role.ADMIN)
@@ -39,7 +38,7 @@ def load_user(session_id: str) -> User | None:
 
 
 def _now() -> float:
-    return datetime.now(UTC).timestamp()
+    return utcnow().timestamp()
 
 
 def idle_seconds() -> int:
