@@ -56,6 +56,7 @@ class ItemRule:
     is_blocking: bool = False
     flag_rule: str = "none"
     show_if: Mapping[str, str] | None = None
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Facts:
     link_expires_at: datetime | None = None  # of the newest link; None: no link ever
     is_link_revoked: bool = False
     is_link_locked: bool = False  # after too many wrong dates of birth
+    link_sent_at: datetime | None = None  # a text or email with a link went out (the latest)
+    link_opened_at: datetime | None = None  # a link was first opened (the latest of them)
     submission_status: str | None = None  # None: no submission yet
     answers: Mapping[str, str] = field(default_factory=dict)
     revision: int = 0
@@ -117,7 +120,11 @@ def is_shown(item: ItemRule, answers: Mapping[str, str]) -> bool:
 
 
 def unmet_blocking(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[str]:
-    return [i.staff_label for i in items
+    return [i.staff_label for i in _unmet(items, answers)]
+
+
+def _unmet(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[ItemRule]:
+    return [i for i in items
             if i.is_blocking and is_shown(i, answers) and not _is_met(i, answers.get(i.key, ""))]
 
 
@@ -179,7 +186,8 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
     if facts.submission_status is None:
         if facts.link_expires_at is None or facts.is_link_revoked or facts.is_link_locked:
             return Readiness(Status.NOT_SENT, (link_note or "No link sent yet",))
-        return Readiness(Status.NOT_STARTED, (link_note or "Link sent; nothing saved yet",))
+        return Readiness(Status.NOT_STARTED,
+                         (link_note or _link_progress(facts, timing, now),))
 
     answers = facts.answers
     blocking = tuple(unmet_blocking(items, answers))
@@ -191,7 +199,8 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
     if facts.submission_status == "in_progress":
         first = moved or [("Changing answers; not submitted again yet" if facts.revision
                            else "Started; not submitted yet")]
-        return Readiness(Status.IN_PROGRESS, _with([*first, *blocking], link_note),
+        return Readiness(Status.IN_PROGRESS,
+                         _with([*first, *_missing_so_far(items, answers)], link_note),
                          blocking=blocking)
 
     flags = tuple(raised_flags(items, answers, facts.starts_at, timing))
@@ -226,6 +235,36 @@ def _decided(review: ReviewFacts, flags: tuple[str, ...], blocking: tuple[str, .
     else:
         return None
     return Readiness(Status.NEEDS_ATTENTION, (reason, *blocking, *flags), flags, blocking)
+
+
+def _missing_so_far(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[str]:
+    """The unmet blocking items of a checklist still being filled in: named in the sections the
+    patient has reached (saved an answer in), only counted in the sections still to come."""
+    reached = {item.section for item in items if (answers.get(item.key) or "").strip()}
+    unmet = _unmet(items, answers)
+    named = [i.staff_label for i in unmet if i.section in reached]
+    to_come = len(unmet) - len(named)
+    if to_come:
+        named.append(f"Not finished: {to_come} required answer{'' if to_come == 1 else 's'} "
+                     "to come")
+    return named
+
+
+def _link_progress(facts: Facts, timing: Timing, now: datetime) -> str:
+    """What really happened to a working link nobody has saved anything through yet."""
+    if facts.link_opened_at is not None:
+        return f"Link opened {_when(facts.link_opened_at, timing, now)}; nothing saved yet"
+    if facts.link_sent_at is not None:
+        return f"Link sent {_when(facts.link_sent_at, timing, now)}; not opened yet"
+    return "Link shown or printed, not sent; not opened yet"
+
+
+def _when(moment: datetime, timing: Timing, now: datetime) -> str:
+    """"at 10:32" today on the clinic's clock, else "1 Dec at 10:32"."""
+    zone = ZoneInfo(timing.timezone)
+    local = moment.astimezone(zone)
+    day = "" if local.date() == now.astimezone(zone).date() else f"{local.day} {local:%b} "
+    return f"{day}at {local:%H:%M}"
 
 
 def _moved(facts: Facts) -> str:

@@ -353,3 +353,35 @@ def test_a_board_too_long_for_one_audit_row_goes_on_in_the_next(app_ctx):
     db.session.flush()
     assert db.session.scalars(db.select(AuditEvent.detail).order_by(AuditEvent.id.desc())
                               ).first() == "2030-03-05: appointments 5-7, 9"
+
+
+def test_the_board_says_what_really_happened_to_the_link(app, front_desk, book, client,
+                                                         tmp_path):
+    """Not sent, shown or printed, sent (when), opened (when), started, submitted: never
+    "sent" for a link only shown on the screen."""
+    from prep_app import gateways
+    from prep_app.models import utcnow
+    from prep_app.services import messages
+
+    app.config["OUTBOX_PATH"] = str(tmp_path / "outbox")
+    book("Nobody Sent", days=1, hour=9, with_link=False)
+    book("Shown Only", days=1, hour=10)
+    texted_id, _ = book("Texted Tom", days=1, hour=11, with_link=False)
+    opened_id, token = book("Opened Olive", date(1990, 1, 31), days=1, hour=12)
+    with app.app_context():
+        appointment = db.session.get(Appointment, texted_id)
+        appointment.patient.phone = "+14355550142"
+        messages.plan_link(appointment, utcnow())
+        db.session.commit()
+        assert messages.deliver_due(utcnow(), gateways.for_app(app), timedelta(minutes=5)) == 1
+        db.session.remove()
+    client.get(f"/p/{token}")  # the patient opens the link
+    day = settings_today(app) + timedelta(days=1)
+
+    rows = rows_of(front_desk.get(f"/board/?date={day}").text)
+
+    assert "No link sent yet" in rows[0]
+    assert "Link shown or printed, not sent; not opened yet" in rows[1]
+    assert re.search(r"Link sent at \d\d:\d\d; not opened yet", rows[2])
+    assert re.search(r"Link opened at \d\d:\d\d; nothing saved yet", rows[3])
+    assert not any("Link sent;" in row for row in rows)

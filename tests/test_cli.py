@@ -269,11 +269,11 @@ def test_the_day_list_shows_each_status_and_its_reasons(app, runner):
         "#2  09:00  Ada Lovelace  [Awaiting review]",
         "      - Submitted; waiting for a clinician",
         "#3  11:15  Grace Hopper  [Not started]",
-        "      - Link sent; nothing saved yet",
+        "      - Link shown or printed, not sent; not opened yet",
         "#4  13:00  Alan Turing  [Cancelled]",
         "      - Appointment cancelled",
         "#1  23:30  Late Evening  [Not started]",
-        "      - Link sent; nothing saved yet",
+        "      - Link shown or printed, not sent; not opened yet",
     ]
 
 

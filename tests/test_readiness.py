@@ -28,7 +28,7 @@ from prep_app.readiness import (
 DENVER = ZoneInfo("America/Denver")
 RULES = [
     ItemRule(key=spec["key"], kind=spec["kind"], staff_label=spec.get("staff_label", ""),
-             is_blocking=spec.get("is_blocking", False),
+             is_blocking=spec.get("is_blocking", False), section=spec["section"],
              flag_rule=spec.get("flag_rule", "none"), show_if=spec.get("show_if"))
     for spec in default_checklist.ITEMS
 ]
@@ -91,11 +91,23 @@ def test_a_link_locked_after_wrong_dates_of_birth_tells_the_desk_to_send_a_new_o
     assert "Link locked after wrong dates of birth; send a new one" in started.reasons
 
 
-def test_link_sent_but_nothing_saved_is_not_started():
+def test_a_link_only_shown_or_printed_never_says_sent():
     result = check(Facts(starts_at=START, link_expires_at=LINK_EXPIRES))
     assert result.status is Status.NOT_STARTED
     assert result.status.label == "Not started"
-    assert result.reasons == ("Link sent; nothing saved yet",)
+    assert result.reasons == ("Link shown or printed, not sent; not opened yet",)
+
+
+def test_the_link_says_when_it_was_sent_and_when_it_was_opened():
+    sent = NOW - timedelta(hours=1)
+    facts = Facts(starts_at=START, link_expires_at=LINK_EXPIRES, link_sent_at=sent)
+    assert check(facts).reasons == ("Link sent at 08:00; not opened yet",)
+    facts = replace(facts, link_opened_at=NOW - timedelta(minutes=20))
+    assert check(facts).reasons == ("Link opened at 08:40; nothing saved yet",)
+    # On another day than today, the day too.
+    assert check(facts, now=NOW + timedelta(days=1)).reasons == (
+        "Link opened 1 Dec at 08:40; nothing saved yet",)
+    assert check(replace(facts, link_sent_at=None)).status is Status.NOT_STARTED
 
 
 def test_an_expired_link_tells_the_desk_to_send_a_new_one():
@@ -106,7 +118,7 @@ def test_an_expired_link_tells_the_desk_to_send_a_new_one():
     # The moment it expires counts as expired; a minute before, it is still fine.
     assert check(facts, now=facts.link_expires_at).reasons == ("Link expired; send a new one",)
     later = replace(facts, link_expires_at=NOW + timedelta(minutes=1))
-    assert check(later).reasons == ("Link sent; nothing saved yet",)
+    assert check(later).reasons == ("Link shown or printed, not sent; not opened yet",)
 
 
 # In progress ----------------------------------------------------------------------------------
@@ -117,10 +129,19 @@ def test_a_patient_halfway_through_is_in_progress_with_what_is_still_missing():
     result = check(facts)
     assert result.status is Status.IN_PROGRESS
     assert result.status.label == "In progress"
-    assert result.reasons == ("Started; not submitted yet", "No driver named",
-                              "No driver phone number", "No pickup plan",
-                              "Has not agreed to avoid driving until the next day")
-    assert result.blocking == result.reasons[1:]
+    # The ride home is a section the patient has not reached: summarised, not listed.
+    assert result.reasons == ("Started; not submitted yet",
+                              "Not finished: 4 required answers to come")
+    assert result.blocking == ("No driver named", "No driver phone number", "No pickup plan",
+                               "Has not agreed to avoid driving until the next day")
+
+
+def test_in_a_section_the_patient_reached_each_missing_item_is_named():
+    facts = Facts(starts_at=START, link_expires_at=LINK_EXPIRES, submission_status="in_progress",
+                  answers={"support_habits": "yes", "driver_name": "Charles Babbage"})
+    assert check(facts).reasons == ("Started; not submitted yet", "No driver phone number",
+                                    "No pickup plan",
+                                    "Has not agreed to avoid driving until the next day")
 
 
 def test_changing_answers_after_submitting_is_in_progress_again():

@@ -117,7 +117,8 @@ def current_version() -> ChecklistVersion:
 
 def rules(items) -> list[ItemRule]:
     return [ItemRule(key=i.key, kind=str(i.kind), staff_label=i.staff_label,
-                     is_blocking=i.is_blocking, flag_rule=str(i.flag_rule), show_if=i.show_if)
+                     is_blocking=i.is_blocking, flag_rule=str(i.flag_rule), show_if=i.show_if,
+                     section=i.section)
             for i in items]
 
 

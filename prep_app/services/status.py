@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
@@ -17,6 +17,9 @@ from ..models import (
     Answer,
     Appointment,
     ChecklistItem,
+    Message,
+    MessagePurpose,
+    MessageStatus,
     Patient,
     PatientLink,
     Review,
@@ -97,11 +100,24 @@ def overview(appointments: list[Appointment], now: datetime | None = None
     now = now or utcnow()
     ids = [a.id for a in appointments]
     newest_link: dict[int, tuple] = {}
-    for appointment_id, expires_at, revoked_at, dob_failures in db.session.execute(
-            select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at,
-                   PatientLink.dob_failures_total)
-            .where(PatientLink.appointment_id.in_(ids)).order_by(PatientLink.id)):
+    last_revoked: dict[int, datetime] = {}
+    link_sent: dict[int, datetime] = {}
+    link_opened: dict[int, datetime] = {}
+    for appointment_id, expires_at, revoked_at, dob_failures, opened_at, sent_at in (
+            db.session.execute(_links_query(ids))):
         newest_link[appointment_id] = (expires_at, revoked_at, dob_failures)
+        if revoked_at is not None:
+            last_revoked[appointment_id] = max(revoked_at, last_revoked.get(appointment_id,
+                                                                            revoked_at))
+        elif opened_at is not None:
+            link_opened[appointment_id] = max(opened_at, link_opened.get(appointment_id,
+                                                                         opened_at))
+        if sent_at is not None:
+            link_sent[appointment_id] = sent_at
+    for appointment_id, revoked_at in last_revoked.items():
+        # Revoking stops every link at once: a link sent before that is no longer the one out.
+        if link_sent.get(appointment_id, revoked_at) <= revoked_at:
+            link_sent.pop(appointment_id, None)
     if any("submission" in inspect(a).unloaded for a in appointments):
         subs = {s.appointment_id: s for s in db.session.scalars(
             select(Submission).where(Submission.appointment_id.in_(ids)))}
@@ -141,6 +157,8 @@ def overview(appointments: list[Appointment], now: datetime | None = None
             link_expires_at=link[0] if link else None,
             is_link_revoked=bool(link and link[1] is not None),
             is_link_locked=bool(link and links.is_locked_after(link[2])),
+            link_sent_at=link_sent.get(appointment.id),
+            link_opened_at=link_opened.get(appointment.id),
             submission_status=str(sub.status) if sub and (sub_answers or sub.revision) else None,
             answers=sub_answers, revision=sub.revision if sub else 0,
             answers_hash=sub.answers_hash if sub else None,
@@ -153,6 +171,19 @@ def overview(appointments: list[Appointment], now: datetime | None = None
                                         assess(rules, facts, clock, now), sub, sub_answers,
                                         review))
     return result
+
+
+def _links_query(ids: list[int]):
+    """Each link of these appointments (oldest first) with, on every row, when a text or email
+    with a link last went out for its appointment: one query for both."""
+    sent = (select(func.max(Message.sent_at))
+            .where(Message.appointment_id == PatientLink.appointment_id,
+                   Message.purpose == MessagePurpose.LINK,
+                   Message.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)))
+            .correlate(PatientLink).scalar_subquery())
+    return (select(PatientLink.appointment_id, PatientLink.expires_at, PatientLink.revoked_at,
+                   PatientLink.dob_failures_total, PatientLink.first_used_at, sent)
+            .where(PatientLink.appointment_id.in_(ids)).order_by(PatientLink.id))
 
 
 def for_appointment(appointment: Appointment) -> AppointmentStatus:
