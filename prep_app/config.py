@@ -99,7 +99,8 @@ def from_environment(instance_path: str) -> dict:
         # Rate limits (Flask-Limiter's notation, ";" between several). Per client address:
         "SIGN_IN_RATE_LIMIT": _limit("SIGN_IN_RATE_LIMIT", "10/minute;50/hour"),
         "PATIENT_RATE_LIMIT": _limit("PATIENT_RATE_LIMIT", "20/minute;100/hour"),
-        # And for everyone together, per kind (sign-in; link opening and date of birth):
+        "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "60/minute;1000/hour"),
+        # And for everyone together, per kind (sign-in; link opening and date of birth; API):
         "OVERALL_RATE_LIMIT": _limit("OVERALL_RATE_LIMIT", "300/minute"),
         # Where the counts live: memory:// is one process's own; several processes or servers
         # share redis:// (or memcached://) so a limit holds across all of them.

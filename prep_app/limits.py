@@ -1,9 +1,9 @@
 """Rate limits on what a stranger can reach: per client address and for everyone together.
 
 The views wear these decorators; the numbers are settings (``SIGN_IN_RATE_LIMIT``,
-``PATIENT_RATE_LIMIT``, ``OVERALL_RATE_LIMIT``) and the counts live where
+``PATIENT_RATE_LIMIT``, ``API_RATE_LIMIT``, ``OVERALL_RATE_LIMIT``) and the counts live where
 ``RATELIMIT_STORAGE_URI`` says. A burst gets the calm 429 page (errors.py) with Retry-After.
-Only unsafe requests and link openings count: reading a form is not a try.
+Only unsafe requests, link openings and FHIR API calls count: reading a form is not a try.
 """
 
 from __future__ import annotations
@@ -50,3 +50,8 @@ def patient_link(view):
 def date_of_birth(view):
     """Date-of-birth answers (POST), counted with the link openings."""
     return _limits("patient", "PATIENT_RATE_LIMIT", ["POST"])(view)
+
+
+def api(view):
+    """The FHIR API for integrations: every call, with a token or without."""
+    return _limits("api", "API_RATE_LIMIT", None)(view)

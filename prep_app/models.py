@@ -422,8 +422,10 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_type: Mapped[str] = mapped_column(String(20))  # staff | patient_link | system
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # users.id or links.id
+    # staff | patient_link | api_token | system
+    actor_type: Mapped[str] = mapped_column(String(20))
+    # users.id, links.id or api_tokens.id
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_role: Mapped[str] = mapped_column(String(20), default="")
     action: Mapped[str] = mapped_column(String(60))
     record_type: Mapped[str] = mapped_column(String(40), default="")
@@ -483,6 +485,28 @@ class ImportMapping(db.Model):
     columns: Mapped[dict] = mapped_column(JSON, default=dict)  # {our column: their header}
     date_order: Mapped[str] = mapped_column(String(8), default="mdy")  # mdy | dmy
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ApiToken(db.Model):
+    """A read-only key for one integration (the EHR's interface engine) to the FHIR API, sent
+    as a Bearer token. Only its SHA-256 hash is stored: the token is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))  # "Epic interface engine"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 # --- Messages: texts and emails to patients and drivers -----------------------------------

@@ -26,6 +26,8 @@ STAFF = {"anonymous": "sign_in", "patient": "sign_in", "front_desk": "ok", "clin
 CLINICAL = {**STAFF, "front_desk": "forbidden"}
 ADMIN = {**CLINICAL, "clinician": "forbidden"}
 DESK_AND_ADMIN = {**STAFF, "clinician": "forbidden"}
+# An integration's API token, never a session: everyone here is refused (tests/test_fhir_api.py).
+API_TOKEN = dict.fromkeys(VISITORS, "unauthorized")
 
 MATRIX = {
     "static": OPEN,
@@ -75,6 +77,12 @@ MATRIX = {
     "admin.staff_reactivate": ADMIN,
     "admin.staff_password": ADMIN,
     "admin.clinic_settings": ADMIN,
+    "admin.import_mappings": ADMIN,
+    "admin.import_mapping": ADMIN,
+    "admin.import_mapping_delete": ADMIN,
+    "admin.tokens": ADMIN,
+    "admin.token_revoke": ADMIN,
+    "fhir.questionnaire_responses": API_TOKEN,
     "admin.audit_log": ADMIN,
     "admin.audit_export": ADMIN,
 }
@@ -98,6 +106,8 @@ def outcome(response) -> str:
     location = response.headers.get("Location", "")
     if response.status_code in (301, 302, 303) and "/staff/sign-in" in location:
         return "sign_in"
+    if response.status_code == 401:
+        return "unauthorized"
     if response.status_code == 403:
         return "forbidden"
     if response.status_code == 404 and "This link is not working" in response.text:
@@ -118,7 +128,7 @@ def world(app, client, book, make_staff):
     assert submit(client).status_code == 302
     other_staff = make_staff("front_desk")
     return {"appointment_id": appointment_id, "token": token, "user_id": other_staff,
-            "section": "prepare", "filename": "app.css"}
+            "section": "prepare", "filename": "app.css", "mapping_id": 1, "token_id": 1}
 
 
 def visitor(kind: str, app, book, make_staff, world):

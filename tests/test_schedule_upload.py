@@ -190,3 +190,108 @@ def test_no_file_gives_a_500_and_a_refused_one_writes_nothing(app, client, login
     if response.status_code == 200:
         done = confirm(client, response.text)
         assert done.status_code == 302
+
+
+# A clinic admin saves another system's column names; the desk imports with them ------------
+
+MAPPINGS = "/admin/import-mappings"
+
+
+def save_mapping(admin, action: str = MAPPINGS, page: str = MAPPINGS, **fields):
+    from .fixtures_staff import submit_to
+
+    return submit_to(admin, page, action, fields)
+
+
+def test_an_admin_saves_a_mapping_that_the_front_desk_imports_with(app, client, login_as):
+    admin = login_as("admin", c=app.test_client())
+    saved = save_mapping(admin, name="OtherPM", date_order="dmy", header_external_id="Appt #",
+                         header_name="Client", header_date_of_birth="D.O.B.",
+                         header_starts_at="Start time", header_clinician="Provider")
+    assert saved.status_code == 302, saved.text
+    page = admin.get(MAPPINGS).text
+    assert "Mapping OtherPM saved" in page and "Provider → <code>clinician</code>" in page
+    with app.app_context():
+        mapping = db.session.scalar(select(ImportMapping))
+        assert (mapping.name, mapping.date_order) == ("OtherPM", "dmy")
+        assert mapping.columns == {"external_id": "Appt #", "name": "Client",
+                                   "date_of_birth": "D.O.B.", "starts_at": "Start time",
+                                   "clinician": "Provider"}
+        assert db.session.scalar(select(AuditEvent.actor_id).filter_by(
+            action="import_mapping.create", record_id=mapping.id)) == admin.user_id
+        mapping_id = mapping.id
+    login_as("front_desk")
+    when = day(app)
+    data = (f"appt #;CLIENT;d.o.b.;start time;provider\n"
+            f"X1;Ada Lovelace;31/01/1990;{when:%d/%m/%Y} 14:00;Dr. Rivera\n").encode()
+    preview = upload(client, data, mapping=mapping_id)
+    assert preview.status_code == 200, preview.text
+    assert confirm(client, preview.text).status_code == 302
+    with app.app_context():
+        appointment = db.session.scalar(select(Appointment))
+        assert (appointment.external_id, appointment.clinician_name) == ("X1", "Dr. Rivera")
+        assert appointment.patient.date_of_birth.isoformat() == "1990-01-31"
+
+
+def test_an_admin_changes_and_deletes_a_mapping(app, login_as):
+    admin = login_as("admin")
+    assert save_mapping(admin, name="OtherPM", date_order="mdy",
+                        header_external_id="Appt").status_code == 302
+    with app.app_context():
+        mapping_id = db.session.scalar(select(ImportMapping.id))
+    page = f"{MAPPINGS}/{mapping_id}"
+    assert 'value="Appt"' in admin.get(page).text
+    changed = save_mapping(admin, page, page, name="OtherPM 2", date_order="dmy",
+                           header_external_id="", header_name="Client")
+    assert changed.status_code == 302, changed.text
+    with app.app_context():
+        mapping = db.session.get(ImportMapping, mapping_id)
+        assert (mapping.name, mapping.date_order, mapping.columns) == (
+            "OtherPM 2", "dmy", {"name": "Client"})
+    deleted = save_mapping(admin, f"{page}/delete", MAPPINGS)
+    assert deleted.status_code == 302
+    assert "Mapping OtherPM 2 deleted." in admin.get(MAPPINGS).text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ImportMapping.id))) == 0
+        actions = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("import_mapping.%")).order_by(AuditEvent.id)).all()
+    assert actions == ["import_mapping.create", "import_mapping.update", "import_mapping.delete"]
+    assert admin.get(page).status_code == 404
+
+
+def test_a_mapping_that_cannot_work_is_explained_and_not_saved(app, login_as):
+    admin = login_as("admin")
+    assert save_mapping(admin, name="OtherPM", date_order="mdy").status_code == 302
+    again = save_mapping(admin, name=" OtherPM ", date_order="mdy")
+    assert again.status_code == 422
+    assert "There is a mapping called OtherPM already" in again.text
+    twice = save_mapping(admin, name="Another", date_order="mdy", header_external_id="ID",
+                         header_patient_id=" id ")
+    assert twice.status_code == 422
+    assert "id is already the header for external id" in twice.text
+    assert 'id="header_patient_id-error"' in twice.text
+    bad_order = save_mapping(admin, name="Third", date_order="ymd")
+    assert bad_order.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(ImportMapping.name)).all() == ["OtherPM"]
+
+
+def test_only_admins_keep_the_mappings(app, client, login_as):
+    login_as("front_desk")
+    assert client.get(MAPPINGS).status_code == 403
+    login_as("admin")
+    assert 'href="/admin/import-mappings"' in client.get("/admin/").text
+
+
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=100)
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(
+    ["name", "date_order", "header_external_id", "header_name", "header_date_of_birth",
+     "header_starts_at", "header_status", "other"]), ANY_TEXT))
+def test_no_mapping_form_gives_a_500(app, client, login_as, fields):
+    if not hasattr(client, "user_id"):
+        login_as("admin")
+    response = save_mapping(client, **fields)
+    assert response.status_code in (302, 422), response.status_code

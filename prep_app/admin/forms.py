@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Role
-from ..services import settings
+from ..services import imports, settings
 from ..services.text import clean
 
 # A required <select> starts with an empty choice (valid HTML, and "required" can then fail).
@@ -177,3 +177,44 @@ class PatientSearchForm(FlaskForm):
     name = StringField("Find a patient by name", filters=[_clean],
                        validators=[DataRequired("Type part of the patient's name."),
                                    Length(min=2, max=120)])
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Which integration is it for?", filters=[_clean],
+                       validators=[DataRequired("Name the integration, for example 'Epic "
+                                                "interface engine'."),
+                                   Length(max=80)],
+                       description="For example 'Epic interface engine'. Make one token per "
+                                   "system, so each can be revoked alone.")
+
+
+def _their_header(column: str) -> StringField:
+    ours = imports.LABELS.get(column, column.replace("_", " "))
+    return StringField(f"Their header for {ours}", filters=[_clean],
+                       validators=[Length(max=imports.HEADER_LIMIT)],
+                       description=f"Leave empty if their file calls it {column}.",
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+
+
+class ImportMappingForm(FlaskForm):
+    """How one practice-management system names the schedule's columns and writes dates."""
+
+    name = StringField("Name", filters=[_clean],
+                       validators=[DataRequired("Give the mapping a name, such as the system's."),
+                                   Length(max=imports.MAPPING_NAME_LIMIT)],
+                       description="The front desk chooses it by this name, e.g. SimplePractice.")
+    date_order = SelectField("Dates such as 03/04/2026 mean", choices=[
+        SelectChoice("mdy", "month first: March 4 (MM/DD/YYYY, as in the US)"),
+        SelectChoice("dmy", "day first: 3 April (DD/MM/YYYY)")],
+        validators=[InputRequired("Choose how the dates are written.")])
+
+    def columns(self) -> dict[str, str]:
+        return {column: self[imports.header_field(column)].data or ""
+                for column in imports.KNOWN}
+
+    def header_fields(self):
+        return [self[imports.header_field(column)] for column in imports.KNOWN]
+
+
+for _column in imports.KNOWN:
+    setattr(ImportMappingForm, imports.header_field(_column), _their_header(_column))

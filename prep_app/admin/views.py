@@ -23,8 +23,17 @@ from flask_login import current_user
 from ..auth.access import require_roles
 from ..errors import on_input_error, show_on_form
 from ..extensions import db
-from ..models import Patient, Role, User
-from ..services import accounts, audit, passwords, settings, sign_in
+from ..models import ApiToken, ImportMapping, Patient, Role, User, utcnow
+from ..services import (
+    accounts,
+    api_tokens,
+    audit,
+    exports,
+    imports,
+    passwords,
+    settings,
+    sign_in,
+)
 from ..services.errors import Conflict, InputError
 from . import auditlog, forms
 
@@ -190,6 +199,92 @@ def _shown(value) -> str:
     if isinstance(value, bool):
         return "On" if value else "Off"
     return "" if value is None else str(value)
+
+
+# Schedule import mappings -----------------------------------------------------------------
+
+
+def _mappings_page(form, editing: ImportMapping | None = None, status: int = 200):
+    return render_template("admin/import_mappings.html", form=form, saved=imports.mappings(),
+                           editing=editing), status
+
+
+def _mapping_or_404(mapping_id: int) -> ImportMapping:
+    mapping = db.session.get(ImportMapping, mapping_id)
+    if mapping is None:
+        abort(404)
+    return mapping
+
+
+# One rule per address for both methods: a too-large id is then a 404, not a 405.
+@bp.route("/import-mappings", methods=["GET", "POST"])
+def import_mappings():
+    if request.method == "GET":
+        return _mappings_page(forms.ImportMappingForm())
+    return _save_mapping(None)
+
+
+@bp.route("/import-mappings/<int:mapping_id>", methods=["GET", "POST"])
+def import_mapping(mapping_id: int):
+    mapping = _mapping_or_404(mapping_id)
+    if request.method == "POST":
+        return _save_mapping(mapping)
+    form = forms.ImportMappingForm(name=mapping.name, date_order=mapping.date_order, **{
+        imports.header_field(ours): theirs for ours, theirs in (mapping.columns or {}).items()})
+    return _mappings_page(form, mapping)
+
+
+def _save_mapping(mapping: ImportMapping | None):
+    mapping_id = mapping.id if mapping is not None else None
+    form = forms.ImportMappingForm()
+    if not form.validate_on_submit():
+        return _mappings_page(form, mapping, 422)
+    on_input_error(lambda error: _mappings_page(
+        _with_error(form, error), mapping_id and _mapping_or_404(mapping_id), error.status))
+    saved = imports.save_mapping(mapping, form.name.data, form.columns(), form.date_order.data,
+                                 actor=_me())
+    flash(f"Mapping {saved.name} saved: the front desk can choose it when they import.")
+    return redirect(url_for("admin.import_mappings"))
+
+
+@bp.post("/import-mappings/<int:mapping_id>/delete")
+def import_mapping_delete(mapping_id: int):
+    mapping = _mapping_or_404(mapping_id)
+    imports.delete_mapping(mapping, actor=_me())
+    flash(f"Mapping {mapping.name} deleted.")
+    return redirect(url_for("admin.import_mappings"))
+
+
+# API tokens for the FHIR API --------------------------------------------------------------
+
+
+def _tokens_page(form, status: int = 200):
+    return render_template("admin/api_tokens.html", form=form, tokens=api_tokens.all_tokens(),
+                           fhir_base=exports.fhir_base()), status
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+def tokens():
+    form = forms.ApiTokenForm()
+    if request.method == "GET":
+        return _tokens_page(form)
+    if not form.validate_on_submit():
+        return _tokens_page(form, 422)
+    on_input_error(lambda error: _tokens_page(_with_error(form, error), error.status))
+    token, secret = api_tokens.create(form.name.data, actor=_me(), now=utcnow())
+    # Shown once, on this page only: never in a flash message (the cookie) or an address.
+    return render_template("admin/api_token_shown.html", token=token, secret=secret)
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    changed = api_tokens.revoke(token, actor=_me(), now=utcnow())
+    flash(f"Token {token.name} revoked: it no longer works." if changed
+          else "That token was revoked already.")
+    return redirect(url_for("admin.tokens"))
 
 
 # Audit log ---------------------------------------------------------------------------------

@@ -14,14 +14,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 
 from ..auth.access import require_roles
 from ..database import end_read
 from ..errors import on_input_error
-from ..extensions import db
-from ..models import ImportMapping, Role
+from ..models import Role
 from ..security import takes_upload
 from ..services import imports
 
@@ -42,10 +40,8 @@ def _allow_a_schedule_file(endpoint, values):
 
 
 def _mapping_choices() -> list[tuple[int, str]]:
-    saved = db.session.execute(select(ImportMapping.id, ImportMapping.name)
-                               .order_by(ImportMapping.name)).all()
     return [(0, "prep_app's own column names (the template)"),
-            *((row.id, row.name) for row in saved)]
+            *((mapping.id, mapping.name) for mapping in imports.mappings())]
 
 
 class UploadForm(FlaskForm):

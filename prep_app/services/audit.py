@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, has_request_context
 
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import ApiToken, AuditEvent
 
 
 def record(action: str, *, record_type: str = "", record_id: int | None = None,
@@ -30,14 +30,14 @@ def record(action: str, *, record_type: str = "", record_id: int | None = None,
 DETAIL_LENGTH = 300
 
 
-def record_view(action: str, appointment_ids, context: str = "") -> None:
+def record_view(action: str, appointment_ids, context: str = "", actor=None) -> None:
     """Who looked at a page listing appointments (drivers, phones, flags) and which ones: one
     row, its detail "<context>: appointments 3, 7-12" (ids only, never names). A list too long
     for one row's detail goes on in further rows."""
     lead = f"{context}: " if context else ""
     parts = _ranges(sorted(set(appointment_ids)))
     if not parts:
-        record(action, record_type="appointment", detail=lead + "no appointments")
+        record(action, record_type="appointment", detail=lead + "no appointments", actor=actor)
         return
     rows, current = [], []
     for part in parts:
@@ -46,7 +46,8 @@ def record_view(action: str, appointment_ids, context: str = "") -> None:
             current = []
         current.append(part)
     for chunk in [*rows, current]:
-        record(action, record_type="appointment", detail=lead + "appointments " + ", ".join(chunk))
+        record(action, record_type="appointment", detail=lead + "appointments " + ", ".join(chunk),
+               actor=actor)
 
 
 def _ranges(ids: list[int]) -> list[str]:
@@ -64,6 +65,8 @@ def _ranges(ids: list[int]) -> list[str]:
 
 
 def _actor(actor) -> tuple[str, int | None, str]:
+    if isinstance(actor, ApiToken):  # an integration reading the FHIR API
+        return "api_token", actor.id, "integration"
     if actor is not None:
         return "staff", actor.id, str(actor.role)
     if has_request_context():

@@ -19,7 +19,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Appointment, ChecklistItem, ChecklistVersion, ItemKind, SubmissionRevision
+from ..models import (
+    Appointment,
+    ChecklistItem,
+    ChecklistVersion,
+    ItemKind,
+    SubmissionRevision,
+    utcnow,
+)
 from ..readiness import is_shown, raised_flags, unmet_blocking
 from . import audit, checklists, settings, status, text
 
@@ -40,9 +47,14 @@ class NothingToExport(LookupError):
     """The appointment has no submitted checklist yet."""
 
 
-def canonical_url(checklist_key: str) -> str:
+def fhir_base() -> str:
+    """Where the clinic's FHIR resources live (the read-only API answers under it)."""
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    return f"{base}/fhir/Questionnaire/{checklist_key}"
+    return f"{base}/fhir"
+
+
+def canonical_url(checklist_key: str) -> str:
+    return f"{fhir_base()}/Questionnaire/{checklist_key}"
 
 
 # The checklist as a Questionnaire -------------------------------------------------------------
@@ -179,6 +191,27 @@ def questionnaire_response(record: Record) -> dict:
         "authored": revision.submitted_at.isoformat(timespec="seconds"),
         "author": {"reference": f"Patient/{patient.id}", "display": revision.attested_name},
         "item": groups,
+    }
+
+
+def submitted_on(day: date) -> list[Record]:
+    """The records of the day's appointments (not cancelled) whose checklist was submitted."""
+    return [record_of(appointment) for appointment in status.appointments_on(day)
+            if not appointment.is_cancelled and appointment.submission is not None
+            and appointment.submission.revision >= 1]
+
+
+def searchset(records: list[Record], self_url: str) -> dict:
+    """The QuestionnaireResponses of ``records`` as a FHIR R4 searchset Bundle."""
+    responses = [questionnaire_response(record) for record in records]
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": utcnow().isoformat(timespec="seconds"),
+        "total": len(responses),
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": [{"fullUrl": f"{fhir_base()}/QuestionnaireResponse/{resource['id']}",
+                   "resource": resource, "search": {"mode": "match"}} for resource in responses],
     }
 
 

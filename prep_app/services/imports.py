@@ -573,3 +573,66 @@ def saved_mapping(mapping_id: int | None) -> Mapping:
     if mapping_id is None:
         return Mapping()
     return Mapping.of(db.session.get(ImportMapping, mapping_id))
+
+
+# Saved mappings (a clinic admin keeps one per system it exports from) ----------------------
+
+MAPPING_NAME_LIMIT = 80
+HEADER_LIMIT = 80
+
+
+def header_field(column: str) -> str:
+    """The name of the field that gives their header for our ``column`` (in errors)."""
+    return f"header_{column}"
+
+
+def mappings() -> list[ImportMapping]:
+    return list(db.session.scalars(select(ImportMapping).order_by(ImportMapping.name)))
+
+
+def save_mapping(mapping: ImportMapping | None, name: str, columns: dict[str, str],
+                 date_order: str, *, actor) -> ImportMapping:
+    """Add a mapping (``mapping`` None) or change one. ``columns`` gives their header for our
+    column; an empty header means the column keeps prep_app's own name."""
+    name = " ".join(text.clean(name).split())
+    if not name:
+        raise InputError("Give the mapping a name, such as the system's.", field="name")
+    if len(name) > MAPPING_NAME_LIMIT:
+        raise InputError(f"Use at most {MAPPING_NAME_LIMIT} characters.", field="name")
+    if date_order not in DATE_ORDERS:
+        raise InputError("Choose how the dates are written.", field="date_order")
+    taken = db.session.scalar(select(ImportMapping.id).where(ImportMapping.name == name))
+    if taken is not None and (mapping is None or taken != mapping.id):
+        raise InputError(f"There is a mapping called {name} already: choose another name.",
+                         field="name")
+    cleaned: dict[str, str] = {}
+    first_of: dict[str, str] = {}
+    for ours in KNOWN:
+        theirs = text.clean(columns.get(ours) or "")
+        if not theirs:
+            continue
+        if len(theirs) > HEADER_LIMIT:
+            raise InputError(f"Use at most {HEADER_LIMIT} characters.",
+                             field=header_field(ours))
+        key = _header_key(theirs)
+        if key in first_of:
+            raise InputError(f"{theirs} is already the header for "
+                             f"{LABELS.get(first_of[key], first_of[key])}.",
+                             field=header_field(ours))
+        first_of[key] = ours
+        cleaned[ours] = theirs
+    is_new = mapping is None
+    if is_new:
+        mapping = ImportMapping()
+        db.session.add(mapping)
+    mapping.name, mapping.columns, mapping.date_order = name, cleaned, date_order
+    db.session.flush()
+    audit.record("import_mapping.create" if is_new else "import_mapping.update",
+                 record_type="import_mapping", record_id=mapping.id, actor=actor)
+    return mapping
+
+
+def delete_mapping(mapping: ImportMapping, *, actor) -> None:
+    audit.record("import_mapping.delete", record_type="import_mapping", record_id=mapping.id,
+                 detail=f"name={mapping.name}", actor=actor)
+    db.session.delete(mapping)
