@@ -36,7 +36,7 @@ def prepare_schema(app: Flask) -> None:
 def create_staff(app: Flask, role: str, email: str, password: str) -> None:
     from prep_app.services import accounts
 
-    with app.test_request_context():
+    with app.app_context():
         accounts.create(email, role.replace("_", " ").title(), role, password)
         db.session.commit()
 
@@ -51,7 +51,7 @@ def book_day(app: Flask, day: date, count: int, prefix: str) -> list[tuple[int, 
     services. Returns (appointment id, link token, date of birth) per session."""
     booked = []
     step = timedelta(hours=DAY_HOURS) / max(count, 1)
-    with app.test_request_context():
+    with app.app_context():
         opens = datetime.combine(day, datetime.min.time()).replace(hour=DAY_OPENS)
         for i in range(count):
             dob = date(1960, 1, 1) + timedelta(days=37 * i % 20000)

@@ -158,6 +158,15 @@ def _instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+# Where links point when no PUBLIC_BASE_URL is set and no request says (the CLI, the worker).
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
+
+
+def public_base_url(config) -> str:
+    """The app's public address for links made outside a request (commands, the job worker)."""
+    return config.get("PUBLIC_BASE_URL") or LOCAL_BASE_URL
+
+
 def is_production(config) -> bool:
     return config.get("PREP_ENV") not in RELAXED_ENVS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import has_request_context, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -19,16 +19,17 @@ DEMO_PATIENTS = [
 ]
 
 
-def load() -> list[str]:
-    """Add the demo appointments once. Returns lines to print (sign-ins, a patient link)."""
+def load(base_url: str) -> list[str]:
+    """Add the demo appointments once. Returns lines to print (sign-ins, a patient link), their
+    addresses on ``base_url``."""
     settings.get()
     checklists.install_default()
     lines: list[str] = []
-    lines += demo_sign_ins()  # one demo account per role, with fresh passwords
+    lines += demo_sign_ins(base_url)  # one demo account per role, with fresh passwords
     if db.session.scalar(select(func.count(Appointment.id))):
         lines.append("There are appointments already, so no demo data was added "
                      "(it is only added to an empty database).")
-        return lines + _fresh_link_for_first_demo_patient()
+        return lines + _fresh_link_for_first_demo_patient(base_url)
     tomorrow = settings.today() + timedelta(days=1)
     hours = [9, 11, 13, 15]
     first_link = None
@@ -42,7 +43,7 @@ def load() -> list[str]:
         if name == "Grace Hopper":
             submission = submissions.get_or_start(appointment)
             submissions.save_section(submission, "prepare", {"support_habits": "yes"}, None)
-        first_link = first_link or (name, dob, links.url_for_token(token))
+        first_link = first_link or (name, dob, links.public_url(token, base_url))
     if first_link:
         lines += _try_lines(*first_link)
     return lines
@@ -55,9 +56,9 @@ DEMO_STAFF = (
 )
 
 
-def demo_sign_ins() -> list[str]:
+def demo_sign_ins(base_url: str) -> list[str]:
     """One demo account per role with a fresh random password each time: lines to print."""
-    where = url_for("auth.login", _external=True) if has_request_context() else "/staff/sign-in"
+    where = base_url + current_app.url_map.bind("").build("auth.login")
     lines = [f"Demo staff sign-ins (new passwords each run), at {where}:"]
     for email, name, role in DEMO_STAFF:
         password = passwords.generate_password()
@@ -75,7 +76,7 @@ def _try_lines(name: str, dob: date, url: str) -> list[str]:
     return [f"A patient link to try ({name}, date of birth {dob:%Y-%m-%d}):", f"  {url}"]
 
 
-def _fresh_link_for_first_demo_patient() -> list[str]:
+def _fresh_link_for_first_demo_patient(base_url: str) -> list[str]:
     """On a second run the old links are unknown (only hashes are kept): issue a new one."""
     name, dob, _ = DEMO_PATIENTS[0]
     appointment = db.session.scalar(
@@ -85,4 +86,4 @@ def _fresh_link_for_first_demo_patient() -> list[str]:
         .order_by(Appointment.starts_at).limit(1))
     if appointment is None:
         return []
-    return _try_lines(name, dob, links.url_for_token(links.issue(appointment)))
+    return _try_lines(name, dob, links.public_url(links.issue(appointment), base_url))

@@ -55,11 +55,10 @@ def plain_page(code: int, message: str, headers=()):
 
 
 def _draw_without_database() -> None:
-    """The 503 page must not reach for the database again: not for the clinic's settings
-    (cached for the request, but expired by the rollback), not for the signed-in user (which
+    """The 503 page must not reach for the database again: not for the signed-in user (which
     Flask-Login's template context loads), not for the patient's link and appointment (which
     the patient pages' notice reads)."""
-    for loaded in ("clinic_settings", "patient_link", "appointment"):
+    for loaded in ("patient_link", "appointment"):
         g.pop(loaded, None)
     g._login_user = current_app.login_manager.anonymous_user()
 

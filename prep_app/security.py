@@ -93,3 +93,11 @@ def request_id() -> str:
     if "request_id" not in g:
         g.request_id = secrets.token_hex(8)
     return g.request_id
+
+
+def base_url() -> str:
+    """The app's public address, for links made in a request: PUBLIC_BASE_URL when it is set,
+    else the address this request came to (its host passed TRUSTED_HOSTS), where the app is
+    mounted."""
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+            ) + request.script_root

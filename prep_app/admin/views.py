@@ -11,7 +11,6 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -183,7 +182,6 @@ def clinic_settings():
 
 def _conflict(form):
     """Keep what the person typed; show what is saved now; saving again overwrites it."""
-    g.pop("clinic_settings", None)  # the request's copy is from before the rollback
     saved = settings.get()
     typed = form.values()
     differences = [(getattr(form, key).label.text, _shown(getattr(saved, key)),

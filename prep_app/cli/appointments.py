@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Appointment, utcnow
 from ..services import appointments as appointment_service
 from ..services import links, messages, settings, status
-from .common import link_context, parse_date, unit_of_work, when
+from .common import parse_date, patient_url, unit_of_work, when
 
 appointments_cli = AppGroup("appointments", help="Appointments and patient links.")
 
@@ -27,12 +27,12 @@ appointments_cli = AppGroup("appointments", help="Appointments and patient links
 def appointments_add(patient_name: str, dob: date, at: str, phone: str | None,
                      email: str | None):
     """Book a session (creating the patient if needed) and print the patient's link last."""
-    with unit_of_work(), link_context():
+    with unit_of_work():
         starts_at = appointment_service.parse_local(at)
         patient, created = appointment_service.find_or_create_patient(
             patient_name, dob, phone=phone, email=email)
         appointment = appointment_service.create(patient, starts_at)
-        url = links.url_for_token(links.issue(appointment))
+        url = patient_url(links.issue(appointment))
         if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
             messages.plan_link(appointment, utcnow())
         who = f"{'New' if created else 'Existing'} patient #{patient.id}"
@@ -59,9 +59,9 @@ def _open_appointment(appointment_id: int) -> Appointment:
 @click.argument("appointment_id", type=int)
 def appointments_link(appointment_id: int):
     """Issue a fresh link for an appointment; the old one stops working."""
-    with unit_of_work(), link_context():
+    with unit_of_work():
         appointment = _open_appointment(appointment_id)
-        url = links.url_for_token(links.issue(appointment))
+        url = patient_url(links.issue(appointment))
         booked = f"Appointment #{appointment.id}: {when(appointment.starts_at)}."
     click.echo(f"{booked}\nA new link; any older link no longer works:")
     click.echo(url)

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..services import checklists, exports, settings
-from .common import link_context, unit_of_work
+from .common import unit_of_work
 
 checklist_cli = AppGroup("checklist", help="The session checklist.")
 
@@ -29,6 +29,6 @@ def checklist_install():
               help="The version number (default: the current one).")
 def checklist_export(number: int | None):
     """Print the checklist as a FHIR R4 Questionnaire (JSON)."""
-    with unit_of_work(), link_context():
+    with unit_of_work():
         resource = exports.questionnaire(exports.version_by_number(number))
     click.echo(json.dumps(resource, indent=2, ensure_ascii=False))

@@ -1,5 +1,6 @@
-"""What every command group shares: one transaction per command, links with the public
-address, dates typed on the command line, times on the clinic's clock."""
+"""What every command group shares: one transaction per command (no request: on SQLite it
+takes the write lock up front, see ``database._may_write``), links with the public address,
+dates typed on the command line, times on the clinic's clock."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import click
 from flask import current_app
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
-from .. import database
-from ..services import settings
+from .. import config, database
+from ..services import links, settings
 from ..services.errors import InputError
 
 
@@ -46,16 +47,13 @@ def _plain_message(error: BaseException) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def link_context():
-    """A request context so links can be built with the public address.
+def public_base_url() -> str:
+    """Where the links a command prints point (PUBLIC_BASE_URL, or the development server)."""
+    return config.public_base_url(current_app.config)
 
-    It counts as a POST: on SQLite the transaction then takes the write lock up front, as
-    every command that writes should (see ``database._may_write``).
-    """
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base, method="POST"):
-        yield
+
+def patient_url(token: str) -> str:
+    return links.public_url(token, public_base_url())
 
 
 def parse_date(ctx, param, value):

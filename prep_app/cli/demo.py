@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import config
-from .common import link_context, unit_of_work
+from .common import public_base_url, unit_of_work
 
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 
@@ -23,7 +23,7 @@ def demo_load():
         raise click.ClickException(
             "Demo data is not loaded in production. To try the app, use a database of its own "
             "with PREP_ENV=development.")
-    with unit_of_work(), link_context():
-        lines = demo.load()
+    with unit_of_work():
+        lines = demo.load(public_base_url())
     for line in lines:
         click.echo(line)

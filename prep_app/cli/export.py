@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..models import Appointment
 from ..services import exports, settings
-from .common import link_context, parse_date, unit_of_work
+from .common import parse_date, unit_of_work
 
 export_cli = AppGroup("export", help="Answers and days for the chart and the clinic's records.")
 
@@ -34,7 +34,7 @@ def export_appointment(appointment_id: int, kind: str, output: str | None):
     """One appointment's submitted answers, attestation and review decisions."""
     if kind == "pdf" and output is None:
         raise click.UsageError("A PDF needs a file: add --output FILE.pdf.")
-    with unit_of_work(), link_context():
+    with unit_of_work():
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None:
             raise click.ClickException(f"There is no appointment #{appointment_id}.")
@@ -53,6 +53,6 @@ def export_appointment(appointment_id: int, kind: str, output: str | None):
 @click.option("--output", default=None, help="The file to write (default: standard output).")
 def export_day(day: date | None, kind: str, output: str | None):
     """One day's appointments: time, patient, status, reasons, driver, decision, check-in."""
-    with unit_of_work(), link_context():
+    with unit_of_work():
         content = exports.day_csv(day or settings.today()).encode()
     _write(content, output)

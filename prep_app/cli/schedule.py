@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
-from .common import link_context, unit_of_work
+from .common import unit_of_work
 
 schedule_cli = AppGroup("schedule", help="The schedule from the practice-management system.")
 
@@ -24,7 +24,7 @@ def schedule_import(file, mapping_name: str | None, dry_run: bool):
     from ..services import imports
 
     data = file.read(imports.MAX_BYTES + 1)
-    with unit_of_work(write=not dry_run), link_context():
+    with unit_of_work(write=not dry_run):
         plan = imports.run(data, mapping=_mapping(mapping_name), dry_run=dry_run)
         lines = [f"Check: {note}" for note in plan.duplicates]
         if plan.ignored_columns:

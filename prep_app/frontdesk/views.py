@@ -34,6 +34,7 @@ from ..errors import on_input_error
 from ..extensions import db
 from ..models import Appointment, CancelReason, PatientLink, Role, utcnow
 from ..readiness import Status
+from ..security import base_url
 from ..services import appointments as appointment_service
 from ..services import audit, links, messages, settings, status
 from ..services.appointments import AppointmentError
@@ -373,7 +374,7 @@ def issue_link(appointment_id: int):
 
 
 def _link_page(appointment: Appointment, token: str):
-    url = links.url_for_token(token)
+    url = links.public_url(token, base_url())
     qr = segno.make(url, error="m").svg_data_uri(scale=5, border=2, dark="#000")
     return render_template("frontdesk/link.html", appointment=appointment,
                            patient=appointment.patient, url=url, qr=qr,

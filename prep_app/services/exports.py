@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from ..config import public_base_url
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -49,8 +50,7 @@ class NothingToExport(LookupError):
 
 def fhir_base() -> str:
     """Where the clinic's FHIR resources live (the read-only API answers under it)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    return f"{base}/fhir"
+    return f"{public_base_url(current_app.config)}/fhir"
 
 
 def canonical_url(checklist_key: str) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -169,11 +170,8 @@ def check_date_of_birth(link: PatientLink, given: date) -> DobCheck:
     return DobCheck.WRONG
 
 
-def url_for_token(token: str) -> str:
-    """The absolute link to give the patient (uses PUBLIC_BASE_URL when it is set)."""
-    from flask import current_app, url_for
-
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base + url_for("patient.open_link", token=token)
-    return url_for("patient.open_link", token=token, _external=True)
+def public_url(token: str, base_url: str) -> str:
+    """The absolute link to give the patient: the app's public address (``base_url``: the
+    PUBLIC_BASE_URL, or the address a request came to) and the patient page's path."""
+    path = current_app.url_map.bind("").build("patient.open_link", {"token": token})
+    return base_url.rstrip("/") + path

@@ -16,6 +16,7 @@ from babel.dates import format_datetime
 from flask import current_app, render_template
 from sqlalchemy import and_, or_, select, update
 
+from ..config import public_base_url
 from ..extensions import db
 from ..gateways import GatewayFailure, Outgoing, PermanentFailure
 from ..models import (
@@ -132,12 +133,6 @@ def _address(message: Message) -> str | None:
     return dict(addresses(message.appointment.patient)).get(message.channel)
 
 
-def _public_url(token: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    path = current_app.url_map.bind("localhost").build("patient.open_link", {"token": token})
-    return base + path
-
-
 def compose(message: Message, url: str) -> tuple[str, str]:
     """(subject, body) of a message: no clinical detail, no last name, no date of birth."""
     clinic = settings.get()
@@ -167,7 +162,8 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
         db.session.commit()
         return status
     token = links.issue_for_message(message.appointment)
-    subject, body = compose(message, _public_url(token))
+    subject, body = compose(message, links.public_url(
+        token, public_base_url(current_app.config)))
     appointment_id, patient_id = message.appointment_id, message.appointment.patient_id
     db.session.commit()
     try:

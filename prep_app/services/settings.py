@@ -1,4 +1,4 @@
-"""The clinic's settings: the one row, read once per request, and the rules for changing it
+"""The clinic's settings: the one row, read once per unit of work, and the rules for changing it
 (which only an admin does)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask import g, has_request_context
 
 from ..extensions import db
 from ..models import ClinicSettings, utcnow
@@ -20,16 +19,22 @@ from .errors import Conflict
 
 
 def get() -> ClinicSettings:
-    if has_request_context() and "clinic_settings" in g:
-        return g.clinic_settings
-    settings = db.session.get(ClinicSettings, 1)
+    """The one row, read once per database session (a request's, a command's, a worker's): the
+    session keeps it, and a rollback expires it, so it is read again when next used."""
+    session = db.session()
+    settings = session.info.get(_KEPT)
+    if settings is not None and settings in session:
+        return settings
+    settings = session.get(ClinicSettings, 1)
     if settings is None:
         settings = ClinicSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
-    if has_request_context():
-        g.clinic_settings = settings
+        session.add(settings)
+        session.flush()
+    session.info[_KEPT] = settings
     return settings
+
+
+_KEPT = "clinic_settings"
 
 
 def zone() -> ZoneInfo:
