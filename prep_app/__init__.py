@@ -91,11 +91,12 @@ def register_blueprints(app: Flask) -> None:
     from .fhir.views import bp as fhir_bp
     from .frontdesk.schedule import bp as schedule_bp
     from .frontdesk.views import bp as frontdesk_bp
+    from .hooks.views import bp as hooks_bp
     from .main import bp as main_bp
     from .patient.views import bp as patient_bp
 
     for bp in (main_bp, patient_bp, auth_bp, frontdesk_bp, schedule_bp, clinician_bp,
-               admin_bp, fhir_bp):
+               admin_bp, fhir_bp, hooks_bp):
         app.register_blueprint(bp)
 
 

@@ -24,6 +24,7 @@ HASH_COSTS = {"normal", "test"}
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 SMTP_SECURITIES = {"none", "starttls", "tls"}
 SMS_BACKENDS = {"", "twilio"}
+TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
 
 
 class ConfigError(RuntimeError):
@@ -100,7 +101,9 @@ def from_environment(instance_path: str) -> dict:
         "SIGN_IN_RATE_LIMIT": _limit("SIGN_IN_RATE_LIMIT", "10/minute;50/hour"),
         "PATIENT_RATE_LIMIT": _limit("PATIENT_RATE_LIMIT", "20/minute;100/hour"),
         "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "60/minute;1000/hour"),
-        # And for everyone together, per kind (sign-in; link opening and date of birth; API):
+        # A provider's webhooks (Twilio's delivery reports and incoming texts), per address:
+        "WEBHOOK_RATE_LIMIT": _limit("WEBHOOK_RATE_LIMIT", "120/minute"),
+        # And for everyone together, per kind (sign-in; link and date of birth; API; webhooks):
         "OVERALL_RATE_LIMIT": _limit("OVERALL_RATE_LIMIT", "300/minute"),
         # Where the counts live: memory:// is one process's own; several processes or servers
         # share redis:// (or memcached://) so a limit holds across all of them.
@@ -146,6 +149,7 @@ def messaging(instance_path: str) -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM": _text("TWILIO_FROM"),
         "TWILIO_API_BASE": _text("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+        "TWILIO_TIMEOUT_SECONDS": _number("TWILIO_TIMEOUT_SECONDS", "20", float),
     }
 
 
@@ -181,6 +185,10 @@ def check(config) -> None:
         raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(sorted(SMTP_SECURITIES))}.")
     if config.get("SMS_BACKEND", "") not in SMS_BACKENDS:
         raise ConfigError("SMS_BACKEND must be twilio or empty (no texts).")
+    missing = [name for name in TWILIO_SETTINGS if not config.get(name)]
+    if config.get("SMS_BACKEND") == "twilio" and missing:
+        raise ConfigError(f"SMS_BACKEND is twilio but {', '.join(missing)} not set: set them "
+                          "from the Twilio console.")
     if config.get("SMTP_HOST") and not config.get("MAIL_FROM"):
         raise ConfigError("SMTP_HOST is set but MAIL_FROM is not: set the address emails come "
                           "from.")

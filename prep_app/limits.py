@@ -55,3 +55,8 @@ def date_of_birth(view):
 def api(view):
     """The FHIR API for integrations: every call, with a token or without."""
     return _limits("api", "API_RATE_LIMIT", None)(view)
+
+
+def webhook(view):
+    """A provider's webhook (signature-checked), per calling address and overall."""
+    return _limits("webhook", "WEBHOOK_RATE_LIMIT", ["POST"])(view)

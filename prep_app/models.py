@@ -565,3 +565,16 @@ class Message(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     appointment: Mapped[Appointment] = relationship()
+
+
+class TextOptOut(db.Model):
+    """A phone number's answer to our texts: STOP (and its synonyms) opts it out, START opts it
+    back in. One row per number, with when and by which word; never the text itself."""
+
+    __tablename__ = "text_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    keyword: Mapped[str] = mapped_column(String(16))  # STOP, START, ... (upper case)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,7 @@ from prep_app.services import checklists, links, settings
 
 from . import pg
 from .browserlike import BrowserClient
+from .fixtures_jobs import fake_twilio, jobs, smtp  # noqa: F401  (fixtures)
 from .fixtures_staff import login_as, make_staff  # noqa: F401  (fixtures)
 
 REQUIRE_ALL = os.environ.get("PREP_REQUIRE_ALL") == "1"

@@ -28,6 +28,7 @@ ADMIN = {**CLINICAL, "clinician": "forbidden"}
 DESK_AND_ADMIN = {**STAFF, "clinician": "forbidden"}
 # An integration's API token, never a session: everyone here is refused (tests/test_fhir_api.py).
 API_TOKEN = dict.fromkeys(VISITORS, "unauthorized")
+SIGNED_BY_PROVIDER = dict.fromkeys(VISITORS, "forbidden")  # webhooks: only with a signature
 
 MATRIX = {
     "static": OPEN,
@@ -85,6 +86,8 @@ MATRIX = {
     "fhir.questionnaire_responses": API_TOKEN,
     "admin.audit_log": ADMIN,
     "admin.audit_export": ADMIN,
+    "hooks.twilio_status": SIGNED_BY_PROVIDER,
+    "hooks.twilio_inbound": SIGNED_BY_PROVIDER,
 }
 
 

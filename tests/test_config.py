@@ -4,6 +4,7 @@ with DEBUG on or a SECRET_KEY someone could guess, saying what to change."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -198,3 +199,12 @@ def test_ci_script_requires_everything_and_runs_make_test():
     assert "export PREP_REQUIRE_ALL=1" in script
     assert script.rstrip().endswith("make test")
     assert "[ -x /usr/bin/chromium ] || packages+=(chromium)" in script
+
+
+def test_every_setting_the_app_reads_is_in_the_env_example():
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "prep_app" / "config.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|_text|_number|_limit|_list)\("([A-Z_]+)"', source))
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z_]+)=", (root / ".env.example").read_text(),
+                            re.MULTILINE))
+    assert read and read - listed == set(), "add these settings to .env.example"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from prep_app.extensions import db
@@ -15,29 +14,7 @@ from prep_app.services import appointments as appointment_service
 from prep_app.services import messages
 
 from .conftest import clinic_time
-from .fakes.smtp import SmtpServer
-from .worker_process import Worker, wait_until, worker_env
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def jobs(make_app, database_url, tmp_path, smtp):
-    """``jobs(**settings)``: the worker's environment, after `flask jobs init` made the queue's
-    tables (as a deploy does, once, before any worker starts)."""
-    queue_file = tmp_path / "jobs.sqlite3"
-    done = make_app(JOBS_SQLITE_PATH=str(queue_file)).test_cli_runner().invoke(
-        args=["jobs", "init"])
-    assert done.exit_code == 0 and "ready" in done.output, done.output
-
-    def _env(**settings):
-        return worker_env(database_url, queue_file, **smtp.settings(), **settings)
-
-    return _env
+from .worker_process import Worker, wait_until
 
 
 def book_with_email(app, n: int = 1) -> list[int]:

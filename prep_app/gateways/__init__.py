@@ -39,6 +39,10 @@ class PermanentFailure(GatewayFailure):
     pass
 
 
+class OptedOut(PermanentFailure):
+    """The provider says this number asked for no more texts (it replied STOP)."""
+
+
 def for_app(app) -> dict:
     """{"email": gateway, "sms": gateway} from the settings; a channel with no provider is left
     out (its messages are suppressed), except outside production, where the outbox takes it."""
@@ -50,10 +54,19 @@ def for_app(app) -> dict:
     if config.get("SMTP_HOST"):
         found["email"] = smtp.SmtpGateway.from_config(config)
     if config.get("SMS_BACKEND") == "twilio":
-        from . import twilio_sms
+        from . import twilio
 
-        found["sms"] = twilio_sms.TwilioGateway.from_config(config)
+        found["sms"] = twilio.TwilioGateway.from_config(config, status_callback(app))
     if not is_production(config):
         for channel in ("email", "sms"):
             found.setdefault(channel, outbox.OutboxGateway(channel, outbox.folder(app)))
     return found
+
+
+def status_callback(app) -> str | None:
+    """Where the provider reports delivery (``POST /hooks/twilio/status``): only with a
+    PUBLIC_BASE_URL, the address the provider can reach."""
+    base = app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return None
+    return base + app.url_map.bind("localhost").build("hooks.twilio_status")

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ..config import public_base_url
 from ..extensions import db
-from ..gateways import GatewayFailure, Outgoing, PermanentFailure
+from ..gateways import GatewayFailure, OptedOut, Outgoing, PermanentFailure
 from ..models import (
     Appointment,
     Message,
@@ -28,7 +28,7 @@ from ..models import (
     MessageStatus,
     Patient,
 )
-from . import audit, links, settings
+from . import audit, links, settings, texts
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,8 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
         stop = MessageStatus.SUPPRESSED, f"no {message.channel} on file"
     if stop is None and gateway is None:
         stop = MessageStatus.SUPPRESSED, f"no {message.channel} provider set up"
+    if stop is None and message.channel == MessageChannel.SMS and texts.is_opted_out(address):
+        stop = MessageStatus.SUPPRESSED, texts.OPTED_OUT
     if stop is not None:
         status, reason = stop
         _finish(claimed, now, status=status, last_error=reason)
@@ -170,7 +172,7 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
         provider_id = gateway.send(Outgoing(to=address, body=body, subject=subject,
                                             reference=str(message.id)))
     except GatewayFailure as failure:
-        return _failed(claimed, now, failure, appointment_id, patient_id)
+        return _failed(claimed, now, failure, appointment_id, patient_id, address)
     if _finish(claimed, now, status=MessageStatus.SENT, sent_at=now, provider_id=provider_id,
                to_address=address, last_error=None):
         audit.record("message.send", record_type="message", record_id=claimed.id,
@@ -180,7 +182,7 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
 
 
 def _failed(claimed: Claimed, now: datetime, failure: GatewayFailure, appointment_id: int,
-            patient_id: int) -> MessageStatus:
+            patient_id: int, address: str) -> MessageStatus:
     db.session.rollback()
     if isinstance(failure, PermanentFailure):
         status, values = MessageStatus.UNDELIVERABLE, {}
@@ -193,6 +195,8 @@ def _failed(claimed: Claimed, now: datetime, failure: GatewayFailure, appointmen
             status != MessageStatus.PLANNED:
         audit.record("message.fail", record_type="message", record_id=claimed.id,
                      patient_id=patient_id, detail=failure.reason)
+    if isinstance(failure, OptedOut):
+        texts.set_opt_out(address, True, "STOP", now, how=texts.FROM_PROVIDER)
     db.session.commit()
     return status
 

@@ -1,0 +1,1 @@
+"""Provider webhooks (Twilio): signature-checked, no sign-in."""
