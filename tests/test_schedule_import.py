@@ -38,6 +38,11 @@ def booking(app, external_id="A-1", first="Ada", last="Lovelace", dob="1990-01-3
                      session_type, clinician, mobile, email, language, status])
 
 
+def booking_bytes(external_id: str) -> bytes:
+    """A row that is fine on its own (a session well in the future)."""
+    return f"{external_id},,Ada,Lovelace,1990-01-31,2030-01-01 10:00,,,,,,booked".encode()
+
+
 def run_import(runner, tmp_path, data: bytes, *extra):
     path = tmp_path / "schedule.csv"
     path.write_bytes(data)
@@ -219,7 +224,8 @@ def test_a_saved_mapping_reads_another_systems_headers(app, runner, tmp_path):
     assert ada.patient.date_of_birth == date(1990, 1, 31)
 
 
-@pytest.mark.parametrize(("data", "message"), [
+# Files that cannot be imported, and what the person is told (the upload page says the same).
+BAD_FILES = [
     (b"external_id,name,starts_at\nA-1,Ada,2030-01-01 10:00\n",
      "The file has no date_of_birth column"),
     (b"external_id,date_of_birth,starts_at\n",
@@ -232,7 +238,12 @@ def test_a_saved_mapping_reads_another_systems_headers(app, runner, tmp_path):
     (HEADER.encode() + b'\n"A-1,Ada', "cannot be read as CSV"),
     (HEADER.encode() + b"\n" + b"A-1,,Ada,L,1990-01-31,2030-01-01 10:00,,,,,,\n" * 10_001,
      "The file has more than 10,000 rows"),
-])
+    (HEADER.encode() + b"\n" + booking_bytes("A-1") + b"\n" + booking_bytes("A-1") + b"\n",
+     "row 3, external id: A-1 appears twice (first on row 2)"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_FILES)
 def test_a_bad_file_gets_a_clear_message_and_writes_nothing(app, runner, tmp_path, data,
                                                              message):
     before = snapshot(app)
@@ -247,7 +258,7 @@ def test_a_hundred_thousand_rows_are_refused_before_they_are_read(app, runner, t
     row = b"A-1,,Ada,Lovelace,1990-01-31,2030-01-01 10:00,,,,,,booked\n"
     result = run_import(runner, tmp_path, HEADER.encode() + b"\n" + row * 100_000)
     assert result.exit_code == 1
-    assert "the most one import takes is 4 MB" in result.output
+    assert "The file is larger than the 4 MB one import takes" in result.output
 
 
 def test_formula_characters_are_kept_as_plain_text(app, runner, tmp_path):

@@ -5,8 +5,10 @@ clinician."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
@@ -16,7 +18,7 @@ from prep_app.extensions import db
 from prep_app.models import Appointment, AuditEvent, ImportMapping
 
 from .browserlike import element, forms_of
-from .test_schedule_import import booking, csv_of, day, snapshot
+from .test_schedule_import import BAD_FILES, HEADER, booking, csv_of, day, snapshot
 
 
 def upload(client, data: bytes, mapping: int | None = None):
@@ -94,6 +96,41 @@ def test_a_tampered_confirmation_saves_nothing(app, client, login_as):
     response = client.post("/board/import/confirm", data={"schedule": form["hidden"]["schedule"]})
     assert response.status_code in (302, 400)  # no CSRF token
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_FILES)
+def test_a_bad_upload_is_explained_on_the_page_and_writes_nothing(app, client, login_as, data,
+                                                                 message):
+    login_as("front_desk")
+    before = snapshot(app)
+    preview = upload(client, data)
+    assert preview.status_code == 422
+    assert html.escape(message, quote=False) in preview.text
+    assert not [f for f in forms_of(preview.text) if f["action"] == "/board/import/confirm"]
+    assert snapshot(app) == before
+
+
+def test_a_hundred_thousand_row_upload_is_refused_with_the_limit(app, client, login_as):
+    login_as("front_desk")
+    before = snapshot(app)
+    row = b"A-1,,Ada,Lovelace,1990-01-31,2030-01-01 10:00,,,,,,booked\n"
+    response = upload(client, HEADER.encode() + b"\n" + row * 100_000)
+    assert response.status_code == 413
+    assert "The file is larger than the 4 MB one import takes" in response.text
+    assert 'id="file-error"' in response.text  # next to the file field, on the upload form
+    response.request.environ["wsgi.input"].close()  # the test client's copy, never read
+    assert snapshot(app) == before
+
+
+def test_likely_duplicates_are_shown_on_the_preview(app, client, login_as, book):
+    from datetime import date
+
+    book(name="Ada Lovelace", dob=date(1990, 1, 13), with_link=False)
+    login_as("front_desk")
+    preview = upload(client, csv_of(booking(app)))
+    assert preview.status_code == 200
+    assert "Please check: these may be people we know already" in preview.text
+    assert "patient #1 may be the same person (same name, born 1990-01-13)" in preview.text
 
 
 def test_the_template_downloads_and_is_formula_safe(app, client, login_as):

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, SelectField
 
 from ..auth.access import require_roles
@@ -77,6 +78,15 @@ def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
     return render_template("schedule/preview.html", plan=plan, steps=shown, problems=problems,
                            hidden_rows=len(plan.steps) - len(shown), confirm=confirm,
                            form=upload), code
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """A file past the limit: the upload page again, saying what the limit is."""
+    form = UploadForm(formdata=None)
+    form.mapping.choices = _mapping_choices()
+    form.file.errors = [imports.too_large_message()]
+    return render_template("schedule/upload.html", form=form), 413
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -164,10 +164,14 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().casefold())
 
 
+def too_large_message() -> str:
+    return (f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB one import takes. "
+            "Import one day or week at a time.")
+
+
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise _FileProblem(f"The file is {len(data) // 1024:,} KB: the most one import takes is "
-                           f"{MAX_BYTES // (1024 * 1024)} MB. Import one day or week at a time.")
+        raise _FileProblem(too_large_message())
     if b"\x00" in data:
         raise _FileProblem("The file contains NUL bytes, so it is not a CSV text file (a "
                            "spreadsheet file, perhaps). Save it as 'CSV UTF-8' and try again.")
