@@ -25,6 +25,9 @@ SECTIONS = [
 ]
 
 
+# The driver's questions, asked unless the patient is still arranging a ride.
+NAMING_DRIVER = {"item": "ride_not_yet", "value": ""}
+
 ITEMS = [
     # prepare
     {"key": "support_habits", "section": "prepare", "kind": "confirm",
@@ -53,17 +56,27 @@ ITEMS = [
      "help_text": "Your timeline at the end shows the time to arrive.",
      "staff_label": "Early arrival not confirmed"},
     # ride
-    {"key": "driver_name", "section": "ride", "kind": "short_text", "is_blocking": True,
+    {"key": "ride_not_yet", "section": "ride", "kind": "confirm", "is_required": False,
+     "flag_rule": "blocks_if_yes",
+     "label": "I am still arranging a ride. I will add my driver here later.",
+     "help_text": "You can still send the rest of your answers. We cannot start your session "
+                  "until we know who will drive you home.",
+     "staff_label": "Still arranging a ride: no driver yet"},
+    {"key": "driver_name", "section": "ride", "show_if": NAMING_DRIVER,
+     "kind": "short_text", "is_blocking": True,
      "label": "Your driver's full name", "help_text": "An adult you trust.",
      "staff_label": "No driver named"},
-    {"key": "driver_phone", "section": "ride", "kind": "phone", "is_blocking": True,
+    {"key": "driver_phone", "section": "ride", "show_if": NAMING_DRIVER,
+     "kind": "phone", "is_blocking": True,
      "label": "Your driver's mobile number",
      "help_text": "We may text or call them when you are ready to go home.",
      "staff_label": "No driver phone number"},
-    {"key": "driver_relationship", "section": "ride", "kind": "short_text",
+    {"key": "driver_relationship", "section": "ride", "show_if": NAMING_DRIVER,
+     "kind": "short_text",
      "label": "How do you know them?", "help_text": "For example: partner, friend, parent.",
      "staff_label": "Driver's relationship not given"},
-    {"key": "driver_plan", "section": "ride", "kind": "choice", "is_blocking": True,
+    {"key": "driver_plan", "section": "ride", "show_if": NAMING_DRIVER,
+     "kind": "choice", "is_blocking": True,
      "label": "Will your driver wait for you?",
      "options": [["waits", "They will wait at the clinic"],
                  ["returns", "They will come back to pick me up"]],

@@ -109,7 +109,9 @@ def init_app(app: Flask) -> None:
             # A Host not in TRUSTED_HOSTS: no URLs can be built for it, so no page either.
             return plain_page(400, "This site is not served at this address.")
         # Keep what the error says about itself (Allow on a 405), not its HTML body.
-        return error_page(code, error.get_headers())
+        # Lost inside the patient's checklist: the page leads back to it, with the phone.
+        return error_page(code, error.get_headers(),
+                          in_checklist=request.path.startswith("/checklist/"))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

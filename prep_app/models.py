@@ -86,6 +86,9 @@ class FlagRule(enum.StrEnum):
     IF_ANSWERED = "if_answered"  # any text at all needs a clinician's eyes
     SOLID_FAST = "solid_fast"  # a time inside the solid-food fasting window
     CLEAR_FAST = "clear_fast"  # a time inside the clear-liquids window
+    # Not a flag: a tick here ("I am still arranging a ride") lets the patient submit the rest
+    # while the session keeps waiting for it, as for an unmet blocking item.
+    BLOCKS_IF_YES = "blocks_if_yes"
 
 
 class SubmissionStatus(enum.StrEnum):

@@ -124,8 +124,11 @@ def unmet_blocking(items: Sequence[ItemRule], answers: Mapping[str, str]) -> lis
 
 
 def _unmet(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[ItemRule]:
-    return [i for i in items
-            if i.is_blocking and is_shown(i, answers) and not _is_met(i, answers.get(i.key, ""))]
+    """What the session still waits for: a blocking item not answered, or a "not yet" ticked
+    ("I am still arranging a ride": the driver's questions are then not asked)."""
+    return [i for i in items if is_shown(i, answers) and (
+        (i.is_blocking and not _is_met(i, answers.get(i.key, "")))
+        or (i.flag_rule == "blocks_if_yes" and answers.get(i.key) == "yes"))]
 
 
 def raised_flags(items: Sequence[ItemRule], answers: Mapping[str, str], starts_at: datetime,

@@ -7,6 +7,8 @@ later page finds the appointment through the session, never through an id in the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -19,13 +21,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import limits, timeline
 from ..database import after_commit, writes_on_get
 from ..errors import on_input_error
 from ..models import ItemKind, SubmissionStatus
-from ..readiness import is_shown
-from ..services import checklists, links, settings, submissions
+from ..readiness import is_shown, raised_flags
+from ..services import checklists, links, settings, status, submissions
 from ..services.checklists import FrozenItem
 from ..services.errors import Conflict, InputError
 from . import forms
@@ -37,6 +40,10 @@ PUBLIC_ENDPOINTS = {"patient.open_link"}
 # Saved, conflict (another tab saved first), or invalid (errors to show; valid parts saved).
 SAVED, CONFLICT, INVALID = "saved", "conflict", "invalid"
 STATUS = {SAVED: 200, CONFLICT: 409, INVALID: 422}
+# What happens after an answer the team will look at: said under it, never silence.
+FASTING_NOTE = _l("Your session may need to move. We will call you. You can still submit.")
+NURSE_NOTE = _l("A nurse will look at this before your session. It does not mean your session "
+                "is cancelled.")
 
 
 @bp.before_request
@@ -158,6 +165,35 @@ def _is_open() -> bool:
     return submissions.is_open_for_changes(g.appointment)
 
 
+def _closed_because() -> str | None:
+    """Why the answers are read-only now: "checked_in", "started", or None (still open)."""
+    if _is_open():
+        return None
+    return "checked_in" if g.appointment.checked_in_at is not None else "started"
+
+
+def _notes(items, answers: dict[str, str]) -> dict[str, dict]:
+    """The calm note under each answer the team will look at (a time inside the fasting window,
+    a "yes" to a health question): its words, whether the answer given calls for it now, and
+    what patient.js needs to show it as soon as the answer is given."""
+    appointment, clinic = g.appointment, settings.get()
+    hours = {"solid_fast": clinic.solid_fast_hours, "clear_fast": clinic.clear_fast_hours}
+    notes = {}
+    for item, rule in zip(items, checklists.rules(items), strict=True):
+        if item.flag_rule in hours:
+            window_from = settings.to_local(
+                appointment.starts_at - timedelta(hours=hours[item.flag_rule]))
+            note = {"text": FASTING_NOTE, "window_from": f"{window_from:%Y-%m-%dT%H:%M}"}
+        elif item.flag_rule == "if_yes" and item.kind == ItemKind.YES_NO:
+            note = {"text": NURSE_NOTE, "when": "yes"}
+        else:
+            continue
+        note["shown"] = bool(raised_flags([rule], answers, appointment.starts_at,
+                                          status.timing()))
+        notes[item.key] = note
+    return notes
+
+
 @bp.get("/checklist/")
 def start():
     appointment, submission, version, answers = _context()
@@ -165,7 +201,8 @@ def start():
     return render_template(
         "patient/start.html", appointment=appointment, submission=submission,
         sections=sections, next_section=_first_unfinished(version, sections, answers),
-        started=bool(answers), is_open=_is_open())
+        started=bool(answers), is_open=_is_open(), closed_because=_closed_because(),
+        answers=answers)
 
 
 def _first_unfinished(version, sections, answers) -> str | None:
@@ -202,8 +239,10 @@ def step(section: str):
             data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items})
         return _step_page(form, sections, section, items)
     if not _is_open():
-        flash(_("Your session has started, so answers can no longer be changed here. "
-                "If something has changed, please tell the team."), "warning")
+        flash(_("You have checked in, so answers can no longer be changed here. If something "
+                "has changed, please tell the team.") if _closed_because() == "checked_in"
+              else _("Your session has started, so answers can no longer be changed here. "
+                     "If something has changed, please tell the team."), "warning")
         return redirect(url_for("patient.start"))
     form = form_class()
     # Another tab or device saved first: what they typed is shown again, nothing of it saved.
@@ -216,16 +255,37 @@ def step(section: str):
 
 def _step_page(form, sections: list[dict], section: str, items: list[FrozenItem],
                outcome: str | None = None):
+    submission = g.appointment.submission
     if outcome is not None:
         # Show what they typed again, with the version now stored: saving again is a choice.
-        form.version.data = str(submissions.page_version(g.appointment.submission))
+        form.version.data = str(submissions.page_version(submission))
     keys = [s["key"] for s in sections]
     index = keys.index(section)
+    saved = submissions.answers_of(submission)
+    typed = {i.key: _typed(i, form[i.key]) for i in items}
+    compared = []
+    if outcome == CONFLICT:
+        # Side by side, what the other device saved and what was typed here; no errors on top.
+        compared = [(i, saved.get(i.key, ""), typed[i.key]) for i in items
+                    if saved.get(i.key, "") != typed[i.key]]
+        for i in items:
+            form[i.key].errors = []
+    rules = {rule.key: rule for rule in checklists.rules(items)}
     return render_template(
         "patient/step.html", form=form, section=sections[index], number=index + 1,
-        total=len(sections), items=items, conflict=outcome == CONFLICT, is_open=_is_open(),
+        total=len(sections), items=items, conflict=outcome == CONFLICT, compared=compared,
+        is_open=_is_open(), closed_because=_closed_because(),
+        notes=_notes(items, {**saved, **typed}),
+        answers=saved, shown=[i for i in items if is_shown(rules[i.key], saved)],
         back_to_review=request.args.get("back") == "review",
         previous=keys[index - 1] if index else None), STATUS.get(outcome, 200)
+
+
+def _typed(item: FrozenItem, field) -> str:
+    """What the patient typed into a field, as an answer is stored (as typed, if unusable)."""
+    if field.errors or (field.data is None and field.raw_data):
+        return field.raw_data[0] if field.raw_data else ""
+    return forms.to_answer(item, field.data)
 
 
 def _save(form, items: list[FrozenItem], section: str) -> str:
@@ -298,11 +358,20 @@ def _review_page(form, outcome: str | None = None):
     form.version.data = str(submission.version)
     form.submit_key.data = submissions.new_submit_key()
     rules = version.rules
-    shown = [i for i in version.items if is_shown(rules[i.key], answers)]
+    # An optional tick box left empty ("I am still arranging a ride") says nothing here.
+    shown = [i for i in version.items if is_shown(rules[i.key], answers)
+             and (i.is_required or i.kind != ItemKind.CONFIRM or answers.get(i.key))]
+    missing = submissions.missing_required(submission)
+    missing_sections = {item.section for item in missing}
     return render_template(
         "patient/review.html", form=form, sections=list(version.sections), items=shown,
-        answers=answers, missing=submissions.missing_required(submission),
-        conflict=outcome == CONFLICT, submission=submission, is_open=_is_open(),
+        answers=answers, missing=missing, conflict=outcome == CONFLICT, submission=submission,
+        is_open=_is_open(), closed_because=_closed_because(),
+        notes={key: note["text"] for key, note in _notes(shown, answers).items()
+               if note["shown"]},
+        # The way to submit without an answer not known yet ("I am still arranging a ride").
+        not_yet=[i for i in version.items if i.flag_rule == "blocks_if_yes"
+                 and i.section in missing_sections],
     ), STATUS.get(outcome, 200)
 
 
@@ -318,7 +387,8 @@ def done():
     return render_template(
         "patient/done.html", appointment=appointment, submission=submission,
         moments=moments, answers=answers,
-        is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open())
+        is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open(),
+        closed_because=_closed_because())
 
 
 @bp.post("/checklist/leave")

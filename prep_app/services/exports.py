@@ -101,9 +101,10 @@ def _question(item: ChecklistItem, by_key: dict[str, ChecklistItem]) -> dict:
         question["answerOption"] = [{"valueCoding": {"code": value, "display": label}}
                                     for value, label in item.options or []]
     if item.show_if:
-        trigger = by_key[item.show_if["item"]]
-        question["enableWhen"] = [{"question": trigger.key, "operator": "=",
-                                   **_answer_value(trigger, item.show_if["value"])}]
+        trigger, value = by_key[item.show_if["item"]], item.show_if["value"]
+        # An empty value: asked while the trigger is not ticked ("still arranging a ride").
+        question["enableWhen"] = [{"question": trigger.key, "operator": "=" if value else "!=",
+                                   **_answer_value(trigger, value or "yes")}]
     return question
 
 

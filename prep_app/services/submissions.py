@@ -105,15 +105,24 @@ def is_open_for_changes(appointment: Appointment) -> bool:
 
 def save_section(submission: Submission, section: str, values: Mapping[str, str],
                  expected_version: int | None) -> None:
-    """Store the answers of one section. A save after submitting reopens the submission."""
+    """Store the answers of one section. A save after submitting reopens the submission.
+
+    A question of the section that no longer applies (its driver, once the patient ticked "I
+    am still arranging a ride") is emptied, as a form forgets a hidden question's answer.
+    """
     check_version(submission, expected_version)
     version = version_of(submission)
     by_key = {version.key_by_id[a.item_id]: a for a in submission.answers}
+    answers = {key: answer.value for key, answer in by_key.items()}
     now = utcnow()
     for item in checklists.section_items(version, section):
-        if item.key not in values:
+        if item.key in values:
+            answers[item.key] = values[item.key]
+        if answers.get(item.key) and not is_shown(version.rules[item.key], answers):
+            answers[item.key] = ""
+        elif item.key not in values:
             continue
-        value = values[item.key]
+        value = answers[item.key]
         answer = by_key.get(item.key)
         if answer is None:
             submission.answers.append(Answer(item_id=item.id, value=value, updated_at=now))
