@@ -182,6 +182,37 @@ def test_likely_duplicates_are_listed_for_a_person_to_decide(app, runner, tmp_pa
             "same person (same surname and date of birth: Augusta Lovelace)") in result.output
 
 
+def test_a_person_decides_a_likely_duplicate_is_the_patient_we_know(app, runner, tmp_path,
+                                                                    book):
+    book(name="Ada Lovelace", dob=date(1990, 1, 13), with_link=False)
+    data = csv_of(booking(app))  # born 1990-01-31 in the file: a typo, perhaps
+    dry = run_import(runner, tmp_path, data, "--dry-run")
+    assert "import with --same-as ROW=PATIENT" in dry.output
+    result = run_import(runner, tmp_path, data, "--same-as", "2=1")
+    assert result.exit_code == 0, result.output
+    assert "row 2: Ada Lovelace (1990-01-31) is booked for patient #1, as chosen" in result.output
+    assert "--same-as ROW=PATIENT" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Patient.id))) == 1
+        patient = db.session.get(Patient, 1)
+        assert patient.date_of_birth == date(1990, 1, 13)  # the known patient's stays
+        assert db.session.scalar(select(Appointment.patient_id).filter_by(external_id="A-1")) == 1
+    again = run_import(runner, tmp_path, data)  # the same file next time: nothing changes
+    assert again.exit_code == 0, again.output
+    assert "0 booked, 0 moved, 0 cancelled, 1 unchanged" in again.output
+
+
+def test_only_a_listed_duplicate_can_be_chosen(app, runner, tmp_path, book):
+    book(name="Ada Lovelace", dob=date(1990, 1, 13), with_link=False)
+    book(name="Grace Hopper", dob=date(1985, 12, 9), with_link=False)
+    result = run_import(runner, tmp_path, csv_of(booking(app)), "--same-as", "2=2")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Patient.id))) == 3  # a new patient
+    refused = run_import(runner, tmp_path, csv_of(booking(app)), "--same-as", "two=1")
+    assert refused.exit_code == 2 and "is not ROW=PATIENT" in refused.output
+
+
 def test_a_booking_id_that_belongs_to_another_patient_is_refused(app, runner, tmp_path):
     assert run_import(runner, tmp_path, csv_of(booking(app))).exit_code == 0
     result = run_import(runner, tmp_path, csv_of(

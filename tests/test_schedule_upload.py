@@ -133,6 +133,30 @@ def test_likely_duplicates_are_shown_on_the_preview(app, client, login_as, book)
     assert "patient #1 may be the same person (same name, born 1990-01-13)" in preview.text
 
 
+def test_the_front_desk_books_a_likely_duplicate_for_the_patient_we_know(app, client,
+                                                                         login_as, book):
+    from datetime import date
+
+    from prep_app.models import Patient
+
+    book(name="Ada Lovelace", dob=date(1990, 1, 13), with_link=False)
+    login_as("front_desk")
+    data = csv_of(booking(app), booking(app, "A-2", "Grace", "Hopper", "1985-12-09"))
+    preview = upload(client, data)
+    (form,) = [f for f in forms_of(preview.text) if f["action"] == "/board/import/confirm"]
+    assert 'name="same_as_2" value="" checked' in preview.text  # a new patient, unless chosen
+    assert "The same person as patient #1: Ada Lovelace, born 1990-01-13" in preview.text
+    assert "same_as_3" not in preview.text  # Grace is no one we know
+    done = client.post("/board/import/confirm", data={**form["hidden"], "same_as_2": "1",
+                                                      "same_as_3": "1", "same_as_x": "1"})
+    assert done.status_code == 302
+    with app.app_context():
+        booked = dict(db.session.execute(select(Appointment.external_id,
+                                                Appointment.patient_id)).all())
+        assert booked["A-1"] == 1 and booked["A-2"] != 1
+        assert db.session.scalar(select(func.count(Patient.id))) == 2
+
+
 def test_the_template_downloads_and_is_formula_safe(app, client, login_as):
     login_as("front_desk")
     response = client.get("/board/import/template.csv")

@@ -16,17 +16,24 @@ schedule_cli = AppGroup("schedule", help="The schedule from the practice-managem
 @click.argument("file", type=click.File("rb"))
 @click.option("--mapping", "mapping_name", default=None,
               help="The saved column mapping of the system the file comes from.")
+@click.option("--same-as", "same_as", multiple=True, metavar="ROW=PATIENT",
+              help="A likely duplicate is this patient, e.g. --same-as 3=12: row 3 is booked "
+                   "for patient #12 instead of a new patient (again for each row).")
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change; "
                                               "write nothing.")
-def schedule_import(file, mapping_name: str | None, dry_run: bool):
+def schedule_import(file, mapping_name: str | None, same_as: tuple[str, ...], dry_run: bool):
     """Import bookings from a CSV file (every row is checked first; any problem writes
     nothing)."""
     from ..services import imports
 
     data = file.read(imports.MAX_BYTES + 1)
     with unit_of_work(write=not dry_run):
-        plan = imports.run(data, mapping=_mapping(mapping_name), dry_run=dry_run)
+        plan = imports.run(data, mapping=_mapping(mapping_name), same_as=_decisions(same_as),
+                           dry_run=dry_run)
         lines = [f"Check: {note}" for note in plan.duplicates]
+        if any(not duplicate.is_chosen for duplicate in plan.duplicates):
+            lines.append("If one of them is the same person, import with --same-as ROW=PATIENT "
+                         "(for example --same-as 2=1) to book that row for them.")
         if plan.ignored_columns:
             lines.append("Columns not used: " + ", ".join(plan.ignored_columns))
         if not plan.is_ok:
@@ -51,3 +58,14 @@ def _mapping(name: str | None):
     if saved is None:
         raise click.ClickException(f"There is no saved mapping called {name!r}.")
     return imports.Mapping.of(saved)
+
+
+def _decisions(pairs: tuple[str, ...]) -> dict[int, int]:
+    decided = {}
+    for pair in pairs:
+        row, _, patient = pair.partition("=")
+        if not (row.isdecimal() and patient.isdecimal()):
+            raise click.BadParameter(f"{pair!r} is not ROW=PATIENT, like 3=12.",
+                                     param_hint="--same-as")
+        decided[int(row)] = int(patient)
+    return decided

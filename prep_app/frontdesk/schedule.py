@@ -64,6 +64,20 @@ def _mapping_id(raw) -> int:
         return 0
 
 
+SAME_AS = "same_as_"  # + the row number: a radio group, the patient's id or "" (a new one)
+
+
+def _same_as() -> dict[int, int]:
+    """The decisions on likely duplicates (the service checks each one is a choice it gave)."""
+    chosen = {}
+    for key, value in request.form.items():
+        row, patient = key.removeprefix(SAME_AS), value
+        if (key.startswith(SAME_AS) and row.isascii() and row.isdecimal() and len(row) < 7
+                and patient.isascii() and patient.isdecimal() and len(patient) < 10):
+            chosen[int(row)] = int(patient)
+    return chosen
+
+
 def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
     confirm = ConfirmForm(formdata=None, schedule=base64.b64encode(data).decode(),
                           mapping=str(mapping_id))
@@ -75,7 +89,11 @@ def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
     shown.sort(key=lambda step: step.row.number)
     upload = UploadForm(formdata=None, mapping=mapping_id)
     upload.mapping.choices = _mapping_choices()
+    undecided: dict[int, list[imports.Duplicate]] = {}
+    for duplicate in plan.duplicates:
+        undecided.setdefault(duplicate.row.number, []).append(duplicate)
     return render_template("schedule/preview.html", plan=plan, steps=shown, problems=problems,
+                           duplicates=undecided, same_as=SAME_AS,
                            hidden_rows=len(plan.steps) - len(shown), confirm=confirm,
                            form=upload), code
 
@@ -114,7 +132,7 @@ def confirm():
               "the file again.", "error")
         return redirect(url_for("schedule.upload"))
     mapping_id = _mapping_id(form.mapping.data)
-    plan = imports.check(data, imports.saved_mapping(mapping_id or None))
+    plan = imports.check(data, imports.saved_mapping(mapping_id or None), _same_as())
     if not plan.is_ok:
         end_read()
         return _preview(plan, data, mapping_id, 422)

@@ -115,10 +115,30 @@ UPDATED = "updated"  # only the session type or the clinician changed
 
 
 @dataclass
+class Duplicate:
+    """A row that would add a new patient who looks like one we know; a person decides.
+    ``is_chosen``: they said it is this patient (the booking goes to them)."""
+
+    row: Row
+    patient: Patient
+    why: str
+    is_chosen: bool = False
+
+    def __str__(self) -> str:
+        if self.is_chosen:
+            return (f"row {self.row.number}: {self.row.full_name} "
+                    f"({self.row.date_of_birth.isoformat()}) is booked for patient "
+                    f"#{self.patient.id}, as chosen ({self.why})")
+        return (f"row {self.row.number}: {self.row.full_name} "
+                f"({self.row.date_of_birth.isoformat()}) would be a new patient; patient "
+                f"#{self.patient.id} may be the same person ({self.why})")
+
+
+@dataclass
 class Plan:
     steps: list[Step] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)  # for a person to decide
+    duplicates: list[Duplicate] = field(default_factory=list)  # for a person to decide
     ignored_columns: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
 
@@ -387,9 +407,12 @@ def _load(model, column, values) -> list:
     return found
 
 
-def plan_changes(plan: Plan) -> Plan:
+def plan_changes(plan: Plan, same_as: dict[int, int] | None = None) -> Plan:
     """What each checked row would do to the database (reads only). Adds the problems that
-    only the database shows: a booking that cannot move any more, a time in the past."""
+    only the database shows: a booking that cannot move any more, a time in the past.
+
+    ``same_as`` is a person's decision on likely duplicates: row number -> the patient's id it
+    is for. Only a patient listed as a likely duplicate of that row can be chosen."""
     rows = [row for row in plan.rows if row.external_id]
     booked = {a.external_id: a for a in _load(Appointment, Appointment.external_id,
                                               (r.external_id for r in rows))}
@@ -411,15 +434,23 @@ def plan_changes(plan: Plan) -> Plan:
                                              f"{row.cells['starts_at']} has already passed"))
         plan.steps.append(step)
     plan.duplicates = _likely_duplicates(plan)
+    for duplicate in plan.duplicates:
+        if (same_as or {}).get(duplicate.row.number) == duplicate.patient.id:
+            duplicate.is_chosen = True
+            next(step for step in plan.steps if step.row is duplicate.row).patient = \
+                duplicate.patient
     return plan
 
 
 def _existing(row: Row, appointment: Appointment, now: datetime, problems: list) -> Step:
     patient = appointment.patient
+    # A person may have said the row is this patient though name or birth date differ a bit
+    # (a likely duplicate): the booking stays theirs when the file comes again.
     same_person = (patient.external_id == row.patient_external_id if row.patient_external_id
                    and patient.external_id else
                    (patient.name_key, patient.date_of_birth)
-                   == (appointments.name_key(row.full_name), row.date_of_birth))
+                   == (appointments.name_key(row.full_name), row.date_of_birth)
+                   or _alike(patient, row) is not None)
     if not same_person and row.date_of_birth is not None and row.full_name:
         problems.append(Problem(row.number, "external_id", (
             f"{row.external_id} is already booked for another patient (the name, date of birth "
@@ -449,7 +480,7 @@ def _existing(row: Row, appointment: Appointment, now: datetime, problems: list)
     return step
 
 
-def _likely_duplicates(plan: Plan) -> list[str]:
+def _likely_duplicates(plan: Plan) -> list[Duplicate]:
     """New patients who share a name or a date of birth and surname with a known patient."""
     new = [s for s in plan.steps if s.action == "booked" and s.patient is None
            and s.row.date_of_birth is not None]
@@ -458,33 +489,36 @@ def _likely_duplicates(plan: Plan) -> list[str]:
     known = _load(Patient, Patient.date_of_birth, (s.row.date_of_birth for s in new))
     known += _load(Patient, Patient.name_key, (appointments.name_key(s.row.full_name)
                                                for s in new))
-    notes = []
+    found = []
     for step in new:
-        key = appointments.name_key(step.row.full_name)
-        surname = key.rsplit(" ", 1)[-1]
         for patient in {p.id: p for p in known}.values():
-            if patient.name_key == key:
-                why = f"same name, born {patient.date_of_birth.isoformat()}"
-            elif (patient.date_of_birth == step.row.date_of_birth
-                  and patient.name_key.rsplit(" ", 1)[-1] == surname):
-                why = f"same surname and date of birth: {patient.full_name}"
-            else:
-                continue
-            notes.append(f"row {step.row.number}: {step.row.full_name} "
-                         f"({step.row.date_of_birth.isoformat()}) would be a new patient; "
-                         f"patient #{patient.id} may be the same person ({why})")
-    return notes
+            why = _alike(patient, step.row)
+            if why:
+                found.append(Duplicate(step.row, patient, why))
+    return found
+
+
+def _alike(patient: Patient, row: Row) -> str | None:
+    """Why ``row`` may be ``patient`` though name and date of birth are not both the same."""
+    key = appointments.name_key(row.full_name)
+    if patient.name_key == key:
+        return f"same name, born {patient.date_of_birth.isoformat()}"
+    if (patient.date_of_birth == row.date_of_birth
+            and patient.name_key.rsplit(" ", 1)[-1] == key.rsplit(" ", 1)[-1]):
+        return f"same surname and date of birth: {patient.full_name}"
+    return None
 
 
 # Writing ------------------------------------------------------------------------------------
 
 
-def check(data: bytes, mapping: Mapping | None = None) -> Plan:
-    """Read, check and plan the file; nothing is written."""
+def check(data: bytes, mapping: Mapping | None = None,
+          same_as: dict[int, int] | None = None) -> Plan:
+    """Read, check and plan the file; nothing is written. ``same_as``: see plan_changes."""
     plan = read(data, mapping)
     # Row problems do not stop the database's checks (all are listed at once); a file that
     # cannot be read at all does.
-    return plan if plan.problems_by_row().get(None) else plan_changes(plan)
+    return plan if plan.problems_by_row().get(None) else plan_changes(plan, same_as)
 
 
 def apply(plan: Plan, actor=None) -> None:
@@ -555,10 +589,10 @@ def _set_session(appointment: Appointment, session: dict, actor) -> None:
                  record_id=appointment.id, patient_id=appointment.patient_id, actor=actor)
 
 
-def run(data: bytes, *, mapping: Mapping | None = None, actor=None,
-        dry_run: bool = False) -> Plan:
+def run(data: bytes, *, mapping: Mapping | None = None, same_as: dict[int, int] | None = None,
+        actor=None, dry_run: bool = False) -> Plan:
     """Check the file and, unless ``dry_run`` or it has problems, import it."""
-    plan = check(data, mapping)
+    plan = check(data, mapping, same_as)
     if plan.is_ok and not dry_run:
         apply(plan, actor=actor)
     return plan

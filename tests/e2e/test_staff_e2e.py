@@ -217,6 +217,9 @@ def test_clinic_admin_pages_pass_the_checks(app, make_staff, open_context, journ
                           ("/admin/staff", "admin-staff", "Staff"),
                           (f"/admin/staff/{colleague}", "admin-staff-member", "Dana Desk"),
                           ("/admin/settings", "admin-settings", "Clinic settings"),
+                          ("/admin/import-mappings", "admin-import-mappings",
+                           "Schedule import: column names"),
+                          ("/admin/api-tokens", "admin-api-tokens", "API tokens"),
                           ("/admin/audit", "admin-audit", "Audit log")]:
         page.goto(url)
         journey.see(page, name, h1)
