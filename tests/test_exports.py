@@ -211,3 +211,26 @@ def test_the_command_line_exports_the_same(app, runner, submitted, tmp_path):
         actions = db.session.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("export.%"))).all()
     assert sorted(actions) == ["export.day_csv", "export.fhir", "export.pdf"]
+
+
+@pytest.mark.parametrize("hostile", ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2"])
+def test_no_cell_of_the_day_csv_starts_a_formula(app, runner, book, hostile):
+    """Whatever a patient typed as their driver's name, or the desk as a patient's name, the
+    day's CSV opens in a spreadsheet as text."""
+    from prep_app.services import text
+
+    appointment_id, _ = book(name=f"{hostile} Lovelace")
+    with app.test_request_context(method="POST"):
+        appointment = db.session.get(Appointment, appointment_id)
+        appointment.session_type = hostile
+        submission = save_answers(appointment, ready_answers(
+            appointment.starts_at, driver_name=f"{hostile} Babbage"))
+        submissions.submit(submission, "Ada", secrets.token_urlsafe(24), None)
+        day = settings.to_local(appointment.starts_at).date()
+        db.session.commit()
+    result = runner.invoke(args=["export", "day", "--date", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    (row,) = list(csv.DictReader(io.StringIO(result.output)))
+    for column, name in (("patient", "Lovelace"), ("driver", "Babbage")):
+        assert row[column].startswith("'") and row[column].endswith(f"{hostile.strip()} {name}")
+    assert [cell for cell in row.values() if cell.startswith(text.FORMULA_START)] == []
