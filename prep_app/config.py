@@ -103,6 +103,8 @@ def from_environment(instance_path: str) -> dict:
         "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "60/minute;1000/hour"),
         # A provider's webhooks (Twilio's delivery reports and incoming texts), per address:
         "WEBHOOK_RATE_LIMIT": _limit("WEBHOOK_RATE_LIMIT", "120/minute"),
+        # The desk's Resend button, per staff computer:
+        "RESEND_RATE_LIMIT": _limit("RESEND_RATE_LIMIT", "10/minute;60/hour"),
         # And for everyone together, per kind (sign-in; link and date of birth; API; webhooks):
         "OVERALL_RATE_LIMIT": _limit("OVERALL_RATE_LIMIT", "300/minute"),
         # Where the counts live: memory:// is one process's own; several processes or servers

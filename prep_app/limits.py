@@ -60,3 +60,8 @@ def api(view):
 def webhook(view):
     """A provider's webhook (signature-checked), per calling address and overall."""
     return _limits("webhook", "WEBHOOK_RATE_LIMIT", ["POST"])(view)
+
+
+def resend(view):
+    """The desk's Resend button: a double click or a stuck finger, not a flood of texts."""
+    return _limits("resend", "RESEND_RATE_LIMIT", ["POST"])(view)

@@ -61,6 +61,7 @@ MATRIX = {
     "frontdesk.issue_link": STAFF,
     "frontdesk.revoke_link": STAFF,
     "frontdesk.send_link": STAFF,
+    "frontdesk.resend_message": STAFF,
     "schedule.upload": DESK_AND_ADMIN,
     "schedule.confirm": DESK_AND_ADMIN,
     "schedule.template": DESK_AND_ADMIN,
@@ -131,7 +132,8 @@ def world(app, client, book, make_staff):
     assert submit(client).status_code == 302
     other_staff = make_staff("front_desk")
     return {"appointment_id": appointment_id, "token": token, "user_id": other_staff,
-            "section": "prepare", "filename": "app.css", "mapping_id": 1, "token_id": 1}
+            "section": "prepare", "filename": "app.css", "mapping_id": 1, "token_id": 1,
+            "message_id": 1}
 
 
 def visitor(kind: str, app, book, make_staff, world):

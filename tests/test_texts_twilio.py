@@ -314,3 +314,93 @@ def test_the_fake_speaks_for_twilio_only_with_the_right_credentials(fake_twilio)
                              data={"To": PHONE, "From": "+1", "Body": "x"},
                              auth=(ACCOUNT_SID, "wrong"), timeout=10)
     assert response.status_code == 401 and response.json()["code"] == 20003
+
+
+# What the desk sees, and Resend ------------------------------------------------------------
+
+
+def resend_url(appointment_id: int, message_id: int) -> str:
+    return f"/board/a/{appointment_id}/messages/{message_id}/resend"
+
+
+def message_ids(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(Message.id).order_by(Message.id)))
+
+
+def test_the_desk_sees_a_failed_text_fixes_the_number_and_resends_it(texting, fake_twilio,
+                                                                     login_as):
+    fake_twilio.invalid.add(PHONE)
+    appointment_id = book_with_phone(texting)
+    tick(texting)
+    desk = login_as("front_desk", texting.test_client())
+    page = f"/board/a/{appointment_id}"
+    html = desk.get(page).text
+    assert "<strong>text failed: check the number</strong>" in html
+    assert resend_url(appointment_id, message_ids(texting)[0]) in html
+    contact = desk.submit(f"{page}/contact", {"phone": "(435) 555-0124", "email": ""}, page=page)
+    assert contact.status_code == 302, contact.text
+    (first,) = message_ids(texting)
+    html = desk.get(page).text
+    form = html[:html.index(resend_url(appointment_id, first))].count("<form")
+    response = desk.submit(resend_url(appointment_id, first), page=page, form=form)
+    assert response.status_code == 302, response.text
+    assert "A fresh copy is on its way" in desk.get(page).text
+    tick(texting)
+    assert [t["to"] for t in fake_twilio.sent] == ["+14355550124"]
+    assert [r["status"] for r in rows(texting)] == ["undeliverable", "sent"]
+    with texting.app_context():
+        event = db.session.scalar(select(AuditEvent).filter_by(action="message.resend"))
+        assert (event.actor_type, event.actor_id) == ("staff", desk.user_id)
+        assert event.detail == f"copy of message {first}, link by sms"
+
+
+def test_resend_is_refused_while_a_copy_is_on_its_way_or_for_a_planned_text(texting,
+                                                                            fake_twilio,
+                                                                            login_as):
+    appointment_id = book_with_phone(texting)
+    (planned,) = message_ids(texting)
+    desk = login_as("front_desk", texting.test_client())
+    page = f"/board/a/{appointment_id}"
+    token = desk.hidden(page)["csrf_token"]
+    refused = desk.post(resend_url(appointment_id, planned), data={"csrf_token": token})
+    assert refused.status_code == 422 and "sent or failed" in refused.text
+    tick(texting)
+    assert desk.post(resend_url(appointment_id, planned),
+                     data={"csrf_token": token}).status_code == 302
+    again = desk.post(resend_url(appointment_id, planned), data={"csrf_token": token})
+    assert again.status_code == 422 and "already on its way" in again.text
+    assert len(message_ids(texting)) == 2
+    # Without the CSRF token, or for another appointment's message: refused.
+    assert desk.post(resend_url(appointment_id, planned)).status_code == 400
+    other = book_with_phone(texting, phone="+14355550125", name="Ada Lovelace")
+    assert desk.post(resend_url(other, planned), data={"csrf_token": token}).status_code == 404
+    assert len(message_ids(texting)) == 3
+
+
+def test_an_opted_out_number_is_shown_and_resend_is_refused(texting, fake_twilio, login_as):
+    appointment_id = book_with_phone(texting)
+    tick(texting)
+    text_in(texting, "STOP")
+    desk = login_as("front_desk", texting.test_client())
+    page = f"/board/a/{appointment_id}"
+    html = desk.get(page).text
+    assert "replied STOP" in html and 'id="texts-stopped"' in html
+    token = desk.hidden(page)["csrf_token"]
+    refused = desk.post(resend_url(appointment_id, message_ids(texting)[0]),
+                        data={"csrf_token": token})
+    assert refused.status_code == 422 and "reply START" in refused.text
+    assert len(message_ids(texting)) == 1
+
+
+def test_resend_is_rate_limited(make_app, fake_twilio, login_as):
+    app = make_app(**fake_twilio.settings(), RATE_LIMITING=True, RESEND_RATE_LIMIT="2/minute")
+    appointment_id = book_with_phone(app)
+    tick(app)
+    desk = login_as("front_desk", app.test_client())
+    desk.environ_base["REMOTE_ADDR"] = "203.0.113.78"
+    token = desk.hidden(f"/board/a/{appointment_id}")["csrf_token"]
+    (first,) = message_ids(app)
+    answers = [desk.post(resend_url(appointment_id, first), data={"csrf_token": token})
+               .status_code for _ in range(3)]
+    assert answers == [302, 422, 429]

@@ -28,15 +28,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import limits
 from ..auth.access import STAFF, require_roles
 from ..database import start_writing, writes_on_get
 from ..errors import on_input_error
 from ..extensions import db
-from ..models import Appointment, CancelReason, PatientLink, Role, utcnow
+from ..models import Appointment, CancelReason, Message, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..security import base_url
 from ..services import appointments as appointment_service
-from ..services import audit, links, messages, settings, status
+from ..services import audit, links, messages, settings, status, texts
 from ..services.appointments import AppointmentError
 from ..services.errors import Conflict, InputError
 from ..templating import pretty_phone
@@ -218,6 +219,8 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
         row=row, items={item.key: item for item in items}, link=link_state(appointment),
         is_session_day=_is_session_day(appointment), problem=problem,
         session_day=local.date().isoformat(), sent=messages.for_appointment(appointment.id),
+        resendable=messages.RESENDABLE,
+        texts_stopped=bool(patient.phone) and texts.is_opted_out(patient.phone),
         **page_forms), code
 
 
@@ -360,6 +363,25 @@ def send_link(appointment_id: int):
     """Send the patient a link of their own by text and email (the job worker sends it)."""
     return _act(appointment_id, forms.ActionForm, _send_link,
                 "The link is on its way to the patient. It appears under Texts and emails.")
+
+
+def _resend(message_id: int):
+    def action(appointment: Appointment, form: forms.ActionForm) -> None:
+        _refuse_unless_open(appointment)
+        message = db.session.get(Message, message_id)
+        if message is None or message.appointment_id != appointment.id:
+            abort(404)
+        messages.resend(message, utcnow(), actor=_actor())
+
+    return action
+
+
+@bp.post("/a/<int:appointment_id>/messages/<int:message_id>/resend")
+@limits.resend
+def resend_message(appointment_id: int, message_id: int):
+    """Send a text or email again (a fresh copy, with a link of its own)."""
+    return _act(appointment_id, forms.ActionForm, _resend(message_id),
+                "A fresh copy is on its way. It appears under Texts and emails.")
 
 
 @bp.post("/a/<int:appointment_id>/link/revoke")

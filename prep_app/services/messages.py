@@ -29,6 +29,7 @@ from ..models import (
     Patient,
 )
 from . import audit, links, settings, texts
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,40 @@ def plan_link(appointment: Appointment, now: datetime, actor=None) -> list[Messa
                      patient_id=appointment.patient_id, actor=actor,
                      detail="link by " + " and ".join(str(m.channel) for m in rows))
     return rows
+
+
+RESENDABLE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED,
+              MessageStatus.UNDELIVERABLE}
+
+
+def resend(message: Message, now: datetime, actor) -> Message:
+    """A fresh copy of a sent or failed message, due now (to the address on file now, so a
+    corrected number gets it). Refused while a copy is still on its way, or to a number that
+    replied STOP."""
+    if message.status not in RESENDABLE:
+        raise InputError("Only a text or email that was sent or failed can be sent again.")
+    same = (Message.appointment_id == message.appointment_id,
+            Message.recipient == message.recipient, Message.channel == message.channel,
+            Message.purpose == message.purpose)
+    if db.session.scalar(select(Message.id).where(*same, Message.status.in_(
+            (MessageStatus.PLANNED, MessageStatus.SENDING))).limit(1)) is not None:
+        raise InputError("A copy is already on its way: it appears under Texts and emails.")
+    address = _address(message)
+    if address is None:
+        what = "mobile number" if message.channel == MessageChannel.SMS else "email"
+        raise InputError(f"There is no {what} on file: add one under Patient.")
+    if message.channel == MessageChannel.SMS and texts.is_opted_out(address):
+        raise InputError("This number replied STOP, so no texts go to it. Ask the patient to "
+                         "reply START to get texts again, or give them the link by hand.")
+    copy = Message(appointment_id=message.appointment_id, recipient=message.recipient,
+                   channel=message.channel, purpose=message.purpose, due_at=now,
+                   created_by_id=actor.id)
+    db.session.add(copy)
+    db.session.flush()
+    audit.record("message.resend", record_type="message", record_id=copy.id,
+                 patient_id=message.appointment.patient_id, actor=actor,
+                 detail=f"copy of message {message.id}, {message.purpose} by {message.channel}")
+    return copy
 
 
 def for_appointment(appointment_id: int) -> list[Message]:
