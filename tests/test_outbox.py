@@ -59,7 +59,8 @@ def test_the_appointment_page_says_what_was_sent_to_whom_and_what_failed(app, lo
     page = desk.get(f"/board/a/{appointment_id}").get_data(as_text=True)
     section = " ".join(page.split('id="messages-heading"')[1].split("</section>")[0].split())
     assert "Email to the patient (ada@mail.example), the link: sent Today" in section
-    assert "<strong>undeliverable</strong>: email refused: check the address" in section
+    assert "the link: <strong>email refused: check the address</strong>" in section
+    assert section.count(">Resend</button>") == 2  # the sent one and the refused one
 
 
 class Refusing:

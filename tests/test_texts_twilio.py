@@ -72,6 +72,7 @@ def test_a_real_worker_texts_the_link_and_twilios_signed_report_marks_it_deliver
             (text,) = fake_twilio.wait_for(1)
             wait_until(lambda: rows(app)[0]["status"] == "sent", what="the text marked sent")
         assert text["to"] == PHONE and text["from"] == fake_twilio.settings()["TWILIO_FROM"]
+        assert len(text["body"]) <= 160 and text["body"].endswith("Reply STOP to opt out")
         assert text["status_callback"] == server.url + "/hooks/twilio/status"
         assert rows(app)[0]["provider_id"] == text["sid"]
         # The link in the text opens the patient's checklist.

@@ -16,6 +16,7 @@ from ..models import Appointment, PatientLink, utcnow
 from . import audit, settings
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
+TEXT_TOKEN_BYTES = 16  # 128 bits (22 characters) in a text, which has 160 characters in all
 MAX_TOKEN_LENGTH = 200  # anything longer is not one of ours: no need to hash it
 DOB_MAX_TRIES = 5  # wrong dates of birth in a row before a pause
 DOB_PAUSE = timedelta(minutes=15)
@@ -47,15 +48,16 @@ def issue(appointment: Appointment, actor=None) -> str:
     return _new_link(appointment, actor)
 
 
-def issue_for_message(appointment: Appointment) -> str:
+def issue_for_message(appointment: Appointment, token_bytes: int = TOKEN_BYTES) -> str:
     """A link of its own for a text or email about to be sent (the worker's, no actor): the
     links already given stay valid, and revoking the appointment's links revokes this one too.
     The token goes into the message only, never into the database or a log."""
-    return _new_link(appointment, None, detail="sent in a message")
+    return _new_link(appointment, None, detail="sent in a message", token_bytes=token_bytes)
 
 
-def _new_link(appointment: Appointment, actor, detail: str = "") -> str:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+def _new_link(appointment: Appointment, actor, detail: str = "",
+              token_bytes: int = TOKEN_BYTES) -> str:
+    token = secrets.token_urlsafe(token_bytes)
     link = PatientLink(appointment=appointment, token_hash=hash_token(token),
                        expires_at=expiry_for(appointment),
                        created_by_id=actor.id if actor is not None else None)

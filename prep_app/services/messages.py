@@ -198,7 +198,9 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
         _finish(claimed, now, status=status, last_error=reason)
         db.session.commit()
         return status
-    token = links.issue_for_message(message.appointment)
+    token = links.issue_for_message(message.appointment, links.TEXT_TOKEN_BYTES
+                                    if message.channel == MessageChannel.SMS
+                                    else links.TOKEN_BYTES)
     subject, body = compose(message, links.public_url(
         token, public_base_url(current_app.config)))
     appointment_id, patient_id = message.appointment_id, message.appointment.patient_id

@@ -1,0 +1,66 @@
+"""Every text fits in one SMS: 160 characters of the GSM-7 alphabet (one character outside it
+and the whole text is sent as UCS-2, 70 characters a part). Each text template is rendered with
+long but realistic values: the longest sender name the setting allows, a long public address with
+a real text token, the longest weekday-day-month-time, a phone number with its country code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+from jinja2 import StrictUndefined
+
+from prep_app.services import links
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "prep_app" / "templates" / "messages"
+SMS_LIMIT = 160
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")  # two septets each
+
+# A value for every name a text template uses; a template using a name not here fails (add a
+# long realistic value for it).
+LONG = {
+    "sender": "Red Rock Family Health Clinics",  # 30: all MESSAGE_SENDER_NAME keeps
+    "url": "https://prep.cedarcityclinic.org/p/" + secrets.token_urlsafe(links.TEXT_TOKEN_BYTES),
+    "short_when": "Wed 30 Sep 10:45",
+    "long_when": "Wednesday 30 September 2026 at 10:45",
+    "phone": "+1 (435) 555-0100",
+}
+
+
+def septets(text: str) -> int:
+    """The text's length in GSM-7 septets; fails on a character GSM-7 does not have."""
+    outside = sorted({ch for ch in text if ch not in GSM7_BASIC | GSM7_EXTENDED})
+    assert outside == [], f"not in the GSM-7 alphabet (the text would go as UCS-2): {outside}"
+    return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+
+
+def text_templates() -> list[str]:
+    return sorted(path.name for path in TEMPLATES.glob("*_sms.txt"))
+
+
+def test_there_are_text_templates():
+    assert "link_sms.txt" in text_templates()
+
+
+@pytest.mark.parametrize("name", text_templates())
+def test_each_text_fits_in_one_sms_with_long_realistic_values(app, name):
+    strict = app.jinja_env.overlay(undefined=StrictUndefined)
+    body = strict.get_template(f"messages/{name}").render(**LONG).strip()
+    assert septets(body) <= SMS_LIMIT, f"{name}: {septets(body)} characters: {body}"
+    assert "STOP" in body and LONG["url"] in body and LONG["phone"] in body
+
+
+def test_a_text_link_carries_at_least_128_bits():
+    assert links.TEXT_TOKEN_BYTES * 8 >= 128
+    assert len(secrets.token_urlsafe(links.TEXT_TOKEN_BYTES)) == 22
+
+
+def test_the_gsm7_count_knows_the_characters_that_take_two():
+    assert septets("Reply STOP") == 10 and septets("[€]") == 6
+    with pytest.raises(AssertionError, match="UCS-2"):
+        septets("Clínica")
