@@ -85,6 +85,8 @@ MATRIX = {
     "admin.tokens": ADMIN,
     "admin.token_revoke": ADMIN,
     "fhir.questionnaire_responses": API_TOKEN,
+    "fhir.questionnaires": API_TOKEN,
+    "fhir.questionnaire": API_TOKEN,
     "admin.audit_log": ADMIN,
     "admin.audit_export": ADMIN,
     "hooks.twilio_status": SIGNED_BY_PROVIDER,
@@ -133,7 +135,7 @@ def world(app, client, book, make_staff):
     other_staff = make_staff("front_desk")
     return {"appointment_id": appointment_id, "token": token, "user_id": other_staff,
             "section": "prepare", "filename": "app.css", "mapping_id": 1, "token_id": 1,
-            "message_id": 1}
+            "message_id": 1, "resource": "session-prep-1"}
 
 
 def visitor(kind: str, app, book, make_staff, world):

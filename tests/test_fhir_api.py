@@ -188,3 +188,53 @@ def test_only_admins_make_and_revoke_tokens(app, client, login_as):
     assert client.get(TOKENS).status_code == 403
     login_as("admin")
     assert 'href="/admin/api-tokens"' in client.get("/admin/").text
+
+
+def get(app, token: str | None, path: str, **params):
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return app.test_client().get(path, query_string=params, headers=headers)
+
+
+def test_the_ehr_resolves_each_responses_questionnaire(app, login_as, submitted):
+    token = make_token(login_as("admin"))
+    bundle = read(app, token, the_day(app, submitted)).get_json()
+    canonical = bundle["entry"][0]["resource"]["questionnaire"]  # url|version
+    url, version = canonical.split("|")
+    questionnaire, _, _, _ = exported(app, submitted)
+    for params in ({"url": canonical}, {"url": url, "version": version}):
+        found = get(app, token, "/fhir/Questionnaire", **params)
+        assert found.status_code == 200, found.text
+        result = found.get_json()
+        assert schema_errors(result) == []
+        assert [e["resource"] for e in result["entry"]] == [questionnaire]
+    every = get(app, token, "/fhir/Questionnaire", url=url).get_json()
+    assert every["total"] == 1  # one version published so far
+    by_id = get(app, token, f"/fhir/Questionnaire/{questionnaire['id']}")
+    assert by_id.status_code == 200 and by_id.get_json() == questionnaire
+    assert len(audit_rows(app, "export.fhir_api")) == 5  # the response search and four reads
+
+
+@pytest.mark.parametrize("params", [{}, {"url": "http://elsewhere.example/fhir/Questionnaire/x"},
+                                    {"url": "x", "version": "1"},
+                                    {"url": "http://127.0.0.1:5000/fhir/Questionnaire/",
+                                     "version": "99999999999"}])
+def test_a_questionnaire_search_that_names_nothing_is_an_empty_bundle(app, login_as, params):
+    token = make_token(login_as("admin"))
+    response = get(app, token, "/fhir/Questionnaire", **params)
+    assert response.status_code == 200
+    assert response.get_json()["total"] == 0 and schema_errors(response.get_json()) == []
+
+
+@pytest.mark.parametrize("resource_id", ["nothing", "session-prep-9", "session-prep-x", "-1",
+                                         "a" * 300])
+def test_an_unknown_questionnaire_is_a_fhir_404(app, login_as, resource_id):
+    token = make_token(login_as("admin"))
+    response = get(app, token, f"/fhir/Questionnaire/{resource_id}")
+    assert response.status_code == 404
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_the_questionnaire_needs_a_token_too(app, submitted):
+    for url in ("/fhir/Questionnaire", "/fhir/Questionnaire/session-prep-1"):
+        assert get(app, None, url).status_code == 401
+        assert get(app, "prep_wrong", url).status_code == 401

@@ -1,4 +1,6 @@
-"""The read-only FHIR R4 API for the EHR: ``GET /fhir/QuestionnaireResponse?date=YYYY-MM-DD``.
+"""The read-only FHIR R4 API for the EHR: ``GET /fhir/QuestionnaireResponse?date=YYYY-MM-DD``
+(a day's submitted checklists), and the Questionnaire they answer: ``GET /fhir/Questionnaire?
+url=<canonical>[&version=N]`` or ``GET /fhir/Questionnaire/<id>``.
 
 An integration sends the API token a clinic admin made for it (``Authorization: Bearer ...``);
 no staff session or cookie counts here, and nothing is changed but the token's last use and the
@@ -58,24 +60,72 @@ def _bearer() -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" else None
 
 
+def _token():
+    """The live API token of this call, or None."""
+    return api_tokens.authenticate(_bearer(), now=utcnow())
+
+
+def _unauthorized() -> Response:
+    return _outcome(401, "login", "A valid API token is needed: send it as "
+                                  "'Authorization: Bearer <token>'.",
+                    [("WWW-Authenticate", 'Bearer realm="prep_app FHIR API"')])
+
+
+def _self_url() -> str:
+    query = request.query_string.decode("ascii", "replace")
+    return f"{exports.fhir_base()}/{request.path.removeprefix(bp.url_prefix + '/')}" + (
+        f"?{query}" if query else "")
+
+
 @bp.get("/QuestionnaireResponse")
 @limits.api
 @writes_on_get
 def questionnaire_responses():
-    now = utcnow()
-    token = api_tokens.authenticate(_bearer(), now=now)
+    token = _token()
     if token is None:
-        return _outcome(401, "login", "A valid API token is needed: send it as "
-                                      "'Authorization: Bearer <token>'.",
-                        [("WWW-Authenticate", 'Bearer realm="prep_app FHIR API"')])
+        return _unauthorized()
     day = _day(request.args.get("date", ""))
     if day is None:
         audit.record("export.fhir_api", record_type="api_token", record_id=token.id,
                      detail="refused: no date=YYYY-MM-DD", actor=token)
         return _outcome(400, "invalid", "Give the clinic day as date=YYYY-MM-DD.")
     records = exports.submitted_on(day)
-    bundle = exports.searchset(records, f"{exports.fhir_base()}/QuestionnaireResponse?"
-                                        f"date={day.isoformat()}")
+    bundle = exports.searchset([exports.questionnaire_response(r) for r in records],
+                               f"{exports.fhir_base()}/QuestionnaireResponse?"
+                               f"date={day.isoformat()}")
     audit.record_view("export.fhir_api", [record.appointment.id for record in records],
                       context=f"QuestionnaireResponse date={day.isoformat()}", actor=token)
     return _fhir(bundle)
+
+
+@bp.get("/Questionnaire")
+@limits.api
+@writes_on_get
+def questionnaires():
+    """The checklist versions a canonical URL names: ``?url=...[&version=N]`` (what a client
+    does with a response's ``questionnaire``)."""
+    token = _token()
+    if token is None:
+        return _unauthorized()
+    versions = exports.versions_by_canonical(request.args.get("url", ""),
+                                             request.args.get("version") or None)
+    audit.record("export.fhir_api", record_type="checklist", detail=(
+        f"Questionnaire search: versions {', '.join(str(v.number) for v in versions)}"
+        if versions else "Questionnaire search: none"), actor=token)
+    return _fhir(exports.searchset([exports.questionnaire(v) for v in versions], _self_url()))
+
+
+@bp.get("/Questionnaire/<resource>")
+@limits.api
+@writes_on_get
+def questionnaire(resource: str):
+    """One checklist version's Questionnaire by its id (``<checklist key>-<number>``)."""
+    token = _token()
+    if token is None:
+        return _unauthorized()
+    version = exports.version_by_id(resource)
+    if version is None:
+        return _outcome(404, "not-found", "There is no Questionnaire with that id.")
+    audit.record("export.fhir_api", record_type="checklist_version", record_id=version.id,
+                 detail="Questionnaire read", actor=token)
+    return _fhir(exports.questionnaire(version))

@@ -22,6 +22,7 @@ from ..config import public_base_url
 from ..extensions import db
 from ..models import (
     Appointment,
+    Checklist,
     ChecklistItem,
     ChecklistVersion,
     ItemKind,
@@ -67,6 +68,30 @@ def version_by_number(number: int | None) -> ChecklistVersion:
     if version is None:
         raise LookupError(f"There is no checklist version {number}.")
     return version
+
+
+def versions_by_canonical(url: str, number: str | None = None) -> list[ChecklistVersion]:
+    """The versions a canonical reference names (``url``, ``url|version`` or ``url`` with
+    ``number``), as a FHIR client resolves a QuestionnaireResponse's ``questionnaire``."""
+    url, _, after_bar = url.partition("|")
+    number = number or after_bar or None
+    prefix = canonical_url("")
+    key = url.removeprefix(prefix) if url.startswith(prefix) else ""
+    if not key or (number is not None and not (number.isascii() and number.isdecimal()
+                                               and len(number) < 10)):
+        return []
+    query = select(ChecklistVersion).join(ChecklistVersion.checklist).where(
+        Checklist.key == key).order_by(ChecklistVersion.number)
+    if number is not None:
+        query = query.where(ChecklistVersion.number == int(number))
+    return list(db.session.scalars(query))
+
+
+def version_by_id(resource_id: str) -> ChecklistVersion | None:
+    """The version whose Questionnaire has this id (``<checklist key>-<number>``)."""
+    key, _, number = resource_id.rpartition("-")
+    found = versions_by_canonical(canonical_url(key), number) if key and number else []
+    return found[0] if found else None
 
 
 def questionnaire(version: ChecklistVersion) -> dict:
@@ -202,17 +227,16 @@ def submitted_on(day: date) -> list[Record]:
             and appointment.submission.revision >= 1]
 
 
-def searchset(records: list[Record], self_url: str) -> dict:
-    """The QuestionnaireResponses of ``records`` as a FHIR R4 searchset Bundle."""
-    responses = [questionnaire_response(record) for record in records]
+def searchset(resources: list[dict], self_url: str) -> dict:
+    """FHIR R4 resources (QuestionnaireResponses, Questionnaires) as a searchset Bundle."""
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "timestamp": utcnow().isoformat(timespec="seconds"),
-        "total": len(responses),
+        "total": len(resources),
         "link": [{"relation": "self", "url": self_url}],
-        "entry": [{"fullUrl": f"{fhir_base()}/QuestionnaireResponse/{resource['id']}",
-                   "resource": resource, "search": {"mode": "match"}} for resource in responses],
+        "entry": [{"fullUrl": f"{fhir_base()}/{resource['resourceType']}/{resource['id']}",
+                   "resource": resource, "search": {"mode": "match"}} for resource in resources],
     }
 
 
