@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from babel.dates import format_date, format_datetime, format_time
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from flask import Flask
 from flask_babel import get_locale
 
@@ -20,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tel"] = tel_href
     app.jinja_env.filters["html_datetime"] = html_datetime
     app.jinja_env.filters["local_text"] = local_text
+    app.jinja_env.filters["patient_datetime"] = patient_datetime
+    app.jinja_env.filters["patient_time"] = patient_time
     app.jinja_env.globals["clinic"] = clinic_or_fallback
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["stylesheet_url"] = stylesheet_url
@@ -107,4 +111,35 @@ def local_text(value: str) -> str:
         naive = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return value or ""
-    return format_datetime(naive, "EEEE d MMMM, HH:mm", locale=str(get_locale()))
+    return _written(naive)
+
+
+# --- patient pages: the clinic's own way of writing a date and a time ------------------------
+
+def patient_locale() -> Locale:
+    """The page's language in the clinic's country: "en_US" writes "Thursday, December 3,
+    2:00 PM", "en_GB" "Thursday 3 December, 14:00" (CLDR's formats, through Babel)."""
+    language = str(get_locale())
+    try:
+        return Locale.parse(f"{language}_{settings.get().country}")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(language)
+
+
+def patient_datetime(moment: datetime | None) -> str:
+    """A moment on the clinic's clock: weekday, day and month (no year), and the time."""
+    return _written(_local(moment)) if moment is not None else ""
+
+
+def patient_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return format_time(_local(moment), "short", locale=patient_locale())
+
+
+def _written(moment: datetime) -> str:
+    locale = patient_locale()
+    # The locale's day-and-month pattern ("E, MMMM d"), with the weekday written in full.
+    day = re.sub(r"E+", "EEEE", locale.datetime_skeletons["MMMMEd"].pattern)
+    return get_datetime_format("medium", locale=locale).format(
+        format_time(moment, "short", locale=locale), format_datetime(moment, day, locale=locale))

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from .. import limits, timeline
 from ..database import after_commit, writes_on_get
 from ..errors import on_input_error
-from ..models import ItemKind, SubmissionStatus
+from ..models import ItemKind, SubmissionStatus, utcnow
 from ..readiness import is_shown, raised_flags
 from ..services import checklists, links, settings, status, submissions
 from ..services.checklists import FrozenItem
@@ -380,15 +380,28 @@ def done():
     appointment, submission, version, answers = _context()
     if submission is None or submission.revision == 0:
         return redirect(url_for("patient.start"))
+    place = _place(appointment)
     clinic = settings.get()
-    moments = timeline.prep_timeline(appointment.starts_at, clinic.timezone,
+    pick_up = (forms.from_answer(version.items_by_key["driver_return_time"],
+                                 answers.get("driver_return_time", ""))
+               if answers.get("driver_plan") == "returns"
+               and "driver_return_time" in version.items_by_key else None)
+    moments = timeline.prep_timeline(appointment.starts_at, place.timezone,
                                      clinic.solid_fast_hours, clinic.clear_fast_hours,
-                                     clinic.arrive_early_minutes)
+                                     clinic.arrive_early_minutes,
+                                     session_minutes=clinic.session_minutes, pick_up=pick_up,
+                                     now=utcnow())
     return render_template(
         "patient/done.html", appointment=appointment, submission=submission,
-        moments=moments, answers=answers,
+        moments=moments, answers=answers, place=place,
         is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open(),
         closed_because=_closed_because())
+
+
+def _place(appointment):
+    """Where the session is: its name, address, phone and time zone. Until appointments have a
+    location of their own, the clinic's settings (which hold no address yet)."""
+    return settings.get()
 
 
 @bp.post("/checklist/leave")

@@ -73,6 +73,10 @@ class FrozenVersion:
         return {rule.key: rule for rule in rules(self.items)}
 
     @cached_property
+    def items_by_key(self) -> dict[str, FrozenItem]:
+        return {item.key: item for item in self.items}
+
+    @cached_property
     def key_by_id(self) -> dict[int, str]:
         return {item.id: item.key for item in self.items}
 
