@@ -3,35 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from prep_app import gateways
 from prep_app.extensions import db
 from prep_app.models import AuditEvent, Message, TextOptOut, utcnow
-from prep_app.services import appointments as appointment_service
 from prep_app.services import messages
 
-from .conftest import clinic_time
 from .fakes.twilio import AUTH_TOKEN, signed
+from .fixtures_jobs import PHONE, book_with_phone, tick
 from .live_server import LiveServer
 from .worker_process import Worker, wait_until
-
-PHONE = "+14355550123"
-TIMEOUT = timedelta(minutes=5)
-
-
-def book_with_phone(app, phone: str = PHONE, name: str = "Grace Hopper") -> int:
-    """An appointment whose patient has a mobile number, its link planned (as booking does)."""
-    with app.app_context():
-        patient, _ = appointment_service.find_or_create_patient(name, date(1980, 5, 1),
-                                                                phone=phone)
-        appointment = appointment_service.create(patient, clinic_time(days=5))
-        messages.plan_link(appointment, utcnow())
-        db.session.commit()
-        return appointment.id
 
 
 def rows(app) -> list[dict]:
@@ -41,15 +25,6 @@ def rows(app) -> list[dict]:
                  for m in db.session.scalars(select(Message).order_by(Message.id))]
         db.session.remove()
         return found
-
-
-def tick(app, now=None) -> int:
-    """One worker tick in this process (the real worker is tested below)."""
-    with app.app_context():
-        try:
-            return messages.deliver_due(now or utcnow(), gateways.for_app(app), TIMEOUT)
-        finally:
-            db.session.remove()
 
 
 @pytest.fixture
@@ -387,6 +362,7 @@ def test_an_opted_out_number_is_shown_and_resend_is_refused(texting, fake_twilio
     page = f"/board/a/{appointment_id}"
     html = desk.get(page).text
     assert "replied STOP" in html and 'id="texts-stopped"' in html
+    assert ">Resend</button>" not in html
     token = desk.hidden(page)["csrf_token"]
     refused = desk.post(resend_url(appointment_id, message_ids(texting)[0]),
                         data={"csrf_token": token})

@@ -18,6 +18,7 @@ from .. import limits
 from ..extensions import csrf
 from ..gateways import twilio
 from ..models import utcnow
+from ..security import base_url
 from ..services import texts
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -41,11 +42,8 @@ def signed_by_twilio(view):
 
 
 def _called_url() -> str:
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if not base:
-        return request.url
     query = request.query_string.decode("latin-1")
-    return base + request.path + (f"?{query}" if query else "")
+    return base_url() + request.path + (f"?{query}" if query else "")
 
 
 @bp.post("/twilio/status")
