@@ -201,3 +201,24 @@ def test_a_stale_save_shows_both_versions_side_by_side_without_required_errors(p
     assert element(stale.text, "driver_name")[1]["value"] == "Mary Somerville"
     assert stored(patient).answers["driver_name"] == "Charles Babbage"
     assert forms_of(stale.text)  # saving again is one click away
+
+
+# --- the rest of issue 9 ---------------------------------------------------------------------
+
+def test_the_drivers_phone_offers_no_autofill_of_the_patients_own_number(patient):
+    field = element(patient.get("/checklist/step/ride").text, "driver_phone")[1]
+    assert field["autocomplete"] == "off"
+    assert field["inputmode"] == "tel" and field["type"] == "tel"
+
+
+def test_the_timeline_does_not_say_take_your_usual_medicines_after_a_medicine_to_review(patient):
+    usual = "Please take your usual medicines"
+    walk(patient, calm_answers(patient))
+    submit(patient)
+    assert usual in patient.get("/checklist/done").text
+    save(patient, "dayof", {**calm_answers(patient, medications="yes",
+                                           medications_detail="Lorazepam")["dayof"]})
+    submit(patient)
+    done = text_of(patient.get("/checklist/done").text)
+    assert usual not in done
+    assert "Your care team will tell you what to do about your medicines" in done

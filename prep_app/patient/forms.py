@@ -104,7 +104,9 @@ def _bare_field(item: ChecklistItem, starts_at_local: datetime, country: str):
     if kind == ItemKind.PHONE:
         return TelField(label, description=help_text, filters=[strip_text],
                         validators=[*optional, Length(max=40), PhoneNumber(country)],
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+                        # Not "tel": that offers the patient's own number, and this is
+                        # someone else's (the driver's).
+                        render_kw={"autocomplete": "off", "inputmode": "tel"})
     if kind == ItemKind.TIME:
         return TimeField(label, description=help_text, validators=optional, format="%H:%M")
     if kind == ItemKind.DATETIME:
