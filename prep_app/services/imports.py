@@ -192,6 +192,9 @@ def too_large_message() -> str:
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise _FileProblem(too_large_message())
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _FileProblem("The file is UTF-16 text (Excel's 'Unicode Text'). Save it as "
+                           "'CSV UTF-8' and try again.")
     if b"\x00" in data:
         raise _FileProblem("The file contains NUL bytes, so it is not a CSV text file (a "
                            "spreadsheet file, perhaps). Save it as 'CSV UTF-8' and try again.")
