@@ -231,6 +231,13 @@ class Appointment(db.Model):
     desk_note: Mapped[str | None] = mapped_column(String(200))
     desk_note_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     desk_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Closing the day: the patient never came, or left with someone at a time; who said so.
+    no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_with: Mapped[str | None] = mapped_column(String(120))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Cleared by a clinician when checked in (None: checked in before this was kept).
+    ready_on_arrival: Mapped[bool | None] = mapped_column(Boolean)
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -62,6 +62,8 @@ MATRIX = {
     "frontdesk.revoke_link": STAFF,
     "frontdesk.send_link": STAFF,
     "frontdesk.resend_message": STAFF,
+    "frontdesk.no_show": STAFF,
+    "frontdesk.left": STAFF,
     "schedule.upload": DESK_AND_ADMIN,
     "schedule.confirm": DESK_AND_ADMIN,
     "schedule.template": DESK_AND_ADMIN,

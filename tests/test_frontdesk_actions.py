@@ -274,7 +274,7 @@ def test_cancelling_asks_for_a_reason_and_no_driver_is_counted(app, desk, book):
     assert row.detail == "reason: no driver"
     day = clinic_day(app, 2)
     board = text_of(desk.get(f"/board/?date={day}").text)
-    assert "Cancelled for no driver: 2" in board
+    assert "2 cancelled for no driver" in board
     assert "Cancelled: no driver" in board_row_on(desk, day, "Nora Nodriver")
     assert "Cancelled: patient request" in board_row_on(desk, day, "Pat Request")
 

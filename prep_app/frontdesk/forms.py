@@ -144,3 +144,16 @@ class DeskNoteForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button and its CSRF token: issue or revoke a link."""
+
+
+class LeftForm(FlaskForm):
+    """Closing the day: who the patient left with, and when."""
+
+    left_with = StringField(
+        "Left with", filters=[strip_text], validators=[
+            DataRequired("Say who the patient left with."), Length(max=120)],
+        description="The driver the patient named, or whoever came for them.",
+        render_kw={"autocomplete": "off"})
+    left_at_time = TimeField("At", format="%H:%M", validators=[InputRequired(
+        "Enter the time the patient left, for example 15:10.")],
+        description="On the clinic's clock, on the day of the session.")

@@ -127,7 +127,6 @@ def board():
     rows = status.overview(status.appointments_on(day))
     counts = Counter(row.readiness.status for row in rows)
     counts[ARRIVED] = sum(row.readiness.is_checked_in for row in rows)
-    no_driver = sum(row.appointment.cancel_reason == CancelReason.NO_DRIVER for row in rows)
     session_types = sorted({r.appointment.session_type for r in rows} - {""}, key=str.casefold)
     clinicians = sorted({r.appointment.clinician_name for r in rows} - {""}, key=str.casefold)
     chosen_type = _chosen("session_type", session_types)
@@ -146,7 +145,7 @@ def board():
 
     context = dict(day=day, is_today=day == settings.today(), is_date_ok=is_date_ok,
                    rows=shown, total=len(rows), counts=counts, statuses=list(Status),
-                   arrived=ARRIVED, no_driver=no_driver,
+                   arrived=ARRIVED, summary=status.summarise(rows),
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
                    session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
                    chosen_clinician=chosen_clinician,
@@ -197,7 +196,7 @@ TRY_AGAIN = "Someone else was saving the same patient at the same moment. Please
 STALE_PAGE = "This page was open too long or came from somewhere else. Please try again."
 PAGE_FORMS = {"contact_form": forms.ContactForm, "reschedule_form": forms.RescheduleForm,
               "cancel_form": forms.CancelForm, "check_in_form": forms.CheckInForm,
-              "note_form": forms.DeskNoteForm}
+              "note_form": forms.DeskNoteForm, "left_form": forms.LeftForm}
 
 
 def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | None = None):
@@ -209,6 +208,9 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
         "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email},
         "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0)},
         "note_form": {"desk_note": appointment.desk_note or ""},
+        "left_form": {"left_with": row.driver_name,
+                      "left_at_time": settings.to_local(utcnow()).time().replace(
+                          second=0, microsecond=0)},
     }
     page_forms = {name: bound if type(bound) is cls else cls(formdata=None, **fresh.get(name, {}))
                   for name, cls in PAGE_FORMS.items()}
@@ -221,6 +223,7 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
         session_day=local.date().isoformat(), sent=messages.for_appointment(appointment.id),
         resendable=messages.RESENDABLE,
         texts_stopped=bool(patient.phone) and texts.is_opted_out(patient.phone),
+        has_started=appointment.starts_at <= utcnow(),
         **page_forms), code
 
 
@@ -315,6 +318,17 @@ def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
                                  bool(form.clinician_knows.data), actor=_actor())
 
 
+def _no_show(appointment: Appointment, form: forms.ActionForm) -> None:
+    appointment_service.mark_no_show(appointment, actor=_actor())
+
+
+def _left(appointment: Appointment, form: forms.LeftForm) -> None:
+    day = settings.to_local(appointment.starts_at).date()
+    appointment_service.mark_left(appointment, form.left_with.data,
+                                  forms.starts_at_utc(day, form.left_at_time.data),
+                                  actor=_actor())
+
+
 def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
     links.revoke_all(appointment, actor=_actor())
 
@@ -349,6 +363,16 @@ def desk_note(appointment_id: int):
 @bp.post("/a/<int:appointment_id>/check-in")
 def check_in(appointment_id: int):
     return _act(appointment_id, forms.CheckInForm, _check_in, "Checked in.")
+
+
+@bp.post("/a/<int:appointment_id>/no-show")
+def no_show(appointment_id: int):
+    return _act(appointment_id, forms.ActionForm, _no_show, "Marked as a no-show.")
+
+
+@bp.post("/a/<int:appointment_id>/left")
+def left(appointment_id: int):
+    return _act(appointment_id, forms.LeftForm, _left, "Recorded: the patient has left.")
 
 
 def _send_link(appointment: Appointment, form: forms.ActionForm) -> None:

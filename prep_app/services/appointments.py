@@ -217,7 +217,10 @@ def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_know
     if concerns and not clinician_knows:
         raise AppointmentError("Confirm that a clinician knows about the open items before "
                                "checking the patient in.")
+    readiness = status.for_appointment(appointment).readiness
     appointment.checked_in_at = appointment.last_activity_at = utcnow()
+    appointment.ready_on_arrival = readiness.status is Status.CLEARED
+    appointment.no_show_at = None  # late, but here: not a no-show after all
     appointment.is_driver_confirmed = True
     appointment.checked_in_by_id = actor.id if actor is not None else None
     detail = ""
@@ -228,6 +231,51 @@ def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_know
                   "(confirmed by the desk)")
     audit.record("appointment.check_in", record_type="appointment", record_id=appointment.id,
                  patient_id=appointment.patient_id, detail=detail, actor=actor)
+
+
+def mark_no_show(appointment: Appointment, actor=None, now: datetime | None = None) -> None:
+    """The session's time has passed and the patient never came (a late arrival can still be
+    checked in, which takes the no-show back)."""
+    now = now or utcnow()
+    _check_closable(appointment, now)
+    if appointment.checked_in_at is not None:
+        raise AppointmentError("The patient is checked in: record when they left instead.")
+    appointment.no_show_at = appointment.last_activity_at = now
+    appointment.closed_by_id = actor.id if actor is not None else None
+    audit.record("appointment.close", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, detail="no-show", actor=actor)
+
+
+def mark_left(appointment: Appointment, left_with: str, left_at: datetime, actor=None,
+              now: datetime | None = None) -> None:
+    """The patient left with ``left_with`` (their driver, or whoever came) at ``left_at``."""
+    now = now or utcnow()
+    _check_closable(appointment, now)
+    if appointment.checked_in_at is None:
+        raise AppointmentError("The patient is not checked in: check them in first, or mark "
+                               "them as a no-show.")
+    left_with = clean_text(left_with, 120)
+    if not left_with:
+        raise AppointmentError("Say who the patient left with.")
+    if left_at > now:
+        raise AppointmentError("That time has not come yet. Enter when the patient left.")
+    if left_at < appointment.checked_in_at.replace(second=0, microsecond=0):
+        raise AppointmentError("That is before the patient was checked in. Enter when they "
+                               "left.")
+    appointment.left_with, appointment.left_at = left_with, left_at
+    appointment.last_activity_at = now
+    appointment.closed_by_id = actor.id if actor is not None else None
+    audit.record("appointment.close", record_type="appointment", record_id=appointment.id,
+                 patient_id=appointment.patient_id, detail="left", actor=actor)
+
+
+def _check_closable(appointment: Appointment, now: datetime) -> None:
+    if appointment.is_cancelled:
+        raise AppointmentError("This appointment is cancelled.")
+    if appointment.starts_at > now:
+        raise AppointmentError("The session has not started yet.")
+    if appointment.no_show_at is not None or appointment.left_at is not None:
+        raise AppointmentError("This session is closed already.")
 
 
 def _check_future(starts_at: datetime) -> None:

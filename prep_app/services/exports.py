@@ -42,7 +42,7 @@ FHIR_TYPES = {
 ANSWER_VALUE = {"boolean": "valueBoolean", "string": "valueString", "text": "valueString",
                 "choice": "valueCoding", "time": "valueTime", "dateTime": "valueDateTime"}
 DAY_COLUMNS = ("time", "patient", "date_of_birth", "status", "reasons", "driver", "decision",
-               "checked_in", "left_with")
+               "checked_in", "ready_on_arrival", "no_show", "left_with", "left_at")
 
 
 class NothingToExport(LookupError):
@@ -325,6 +325,14 @@ def audited(kind: str, appointment: Appointment, actor=None) -> None:
 # One day --------------------------------------------------------------------------------------
 
 
+def _clock(moment: datetime | None) -> str:
+    return f"{settings.to_local(moment):%H:%M}" if moment else ""
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
 def day_csv(day: date, actor=None) -> str:
     """The day for the clinic's own records, one row per appointment (formula-safe cells)."""
     rows = status.overview(status.appointments_on(day))
@@ -338,9 +346,10 @@ def day_csv(day: date, actor=None) -> str:
             row.patient.date_of_birth.isoformat(), row.readiness.status.label,
             "; ".join(row.readiness.reasons), row.driver_name,
             review.decision.label if review else "",
-            f"{settings.to_local(appointment.checked_in_at):%H:%M}"
-            if appointment.checked_in_at else "",
-            row.driver_name if appointment.is_driver_confirmed else "")])
+            _clock(appointment.checked_in_at),
+            _yes_no(appointment.ready_on_arrival) if appointment.checked_in_at else "",
+            "yes" if appointment.no_show_at else "", appointment.left_with or "",
+            _clock(appointment.left_at))])
     audit.record("export.day_csv", record_type="day", detail=f"day={day.isoformat()}, "
                                                              f"{len(rows)} appointments",
                  actor=actor)

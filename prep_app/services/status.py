@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import (
     Answer,
     Appointment,
+    CancelReason,
     ChecklistItem,
     Message,
     MessagePurpose,
@@ -61,6 +62,40 @@ class AppointmentStatus:
         if not self.driver_name and NO_DRIVER not in found:
             found.append(NO_DRIVER)
         return tuple(found)
+
+
+    @property
+    def outcome(self) -> str:
+        """How the session ended, once the desk has said: "No-show" or "Left with ... at ..."."""
+        appointment = self.appointment
+        if appointment.no_show_at is not None:
+            return "No-show"
+        if appointment.left_at is not None:
+            return (f"Left with {appointment.left_with} at "
+                    f"{settings.to_local(appointment.left_at):%H:%M}")
+        return ""
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    sessions: int
+    checked_in: int
+    ready_on_arrival: int  # cleared by a clinician when checked in
+    cancelled_no_driver: int
+    no_shows: int
+    left: int
+
+
+def summarise(rows: list[AppointmentStatus]) -> DaySummary:
+    """The day in a line, for the board and the close of the day."""
+    appointments = [row.appointment for row in rows]
+    return DaySummary(
+        sessions=len(appointments),
+        checked_in=sum(a.checked_in_at is not None for a in appointments),
+        ready_on_arrival=sum(bool(a.ready_on_arrival) for a in appointments),
+        cancelled_no_driver=sum(a.cancel_reason == CancelReason.NO_DRIVER for a in appointments),
+        no_shows=sum(a.no_show_at is not None for a in appointments),
+        left=sum(a.left_at is not None for a in appointments))
 
 
 def timing() -> Timing:
