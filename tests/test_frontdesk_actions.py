@@ -125,7 +125,11 @@ def test_booking_the_same_person_again_finds_their_record(app, desk):
         issue_link=None))
     assert response.status_code == 302
     assert "existing patient record" in desk.get(response.headers["Location"]).text
-    desk.submit("/board/new", booking(app, date_of_birth="1991-01-31", issue_link=None))
+    # The same name born on another day may be a typo: the desk is asked, then books anyway.
+    warned = desk.submit("/board/new", booking(app, date_of_birth="1991-01-31", issue_link=None))
+    assert warned.status_code == 200 and "same name, born 1990-01-31" in warned.text
+    desk.submit("/board/new", booking(app, date_of_birth="1991-01-31", issue_link=None,
+                                      book_anyway="y"))
 
     with app.app_context():
         patients = db.session.scalars(select(Patient).order_by(Patient.id)).all()

@@ -93,6 +93,8 @@ class AppointmentForm(FlaskForm):
     day = session_day("Day of the session")
     at = session_time("Time of the session")
     issue_link = BooleanField("Create the patient's link now", default=True)
+    # Sent by the "Book anyway" button, shown only with the warnings (never as a tick box).
+    book_anyway = BooleanField("Book anyway")
 
 
 class ContactForm(FlaskForm):

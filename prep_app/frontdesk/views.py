@@ -448,11 +448,16 @@ def new_appointment():
         return render_template("frontdesk/new.html", form=form, problem=problem), error.status
 
     on_input_error(refused)
+    starts_at = forms.starts_at_utc(form.day.data, form.at.data)
+    if not form.book_anyway.data:
+        warnings = appointment_service.booking_warnings(form.full_name.data,
+                                                        form.date_of_birth.data, starts_at)
+        if warnings:
+            return render_template("frontdesk/new.html", form=form, warnings=warnings)
     patient, is_new = appointment_service.find_or_create_patient(
         form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
         actor=actor)
-    booked = appointment_service.create(
-        patient, forms.starts_at_utc(form.day.data, form.at.data), actor=actor)
+    booked = appointment_service.create(patient, starts_at, actor=actor)
     token = links.issue(booked, actor=actor) if form.issue_link.data else None
     if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
         messages.plan_link(booked, utcnow(), actor=actor)

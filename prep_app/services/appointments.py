@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from difflib import SequenceMatcher
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Appointment, CancelReason, Patient, utcnow
@@ -95,6 +97,55 @@ def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | Non
         known.email = patient.email or known.email
         return known, False
     return add_patients([patient], actor=actor)[0], True
+
+
+def why_alike(patient: Patient, full_name: str, date_of_birth: date | None) -> str | None:
+    """Why a person of this name and birth date may be ``patient`` though the two are not both
+    the same (a likely duplicate), or None."""
+    key = name_key(full_name)
+    if patient.name_key == key:
+        return f"same name, born {patient.date_of_birth.isoformat()}"
+    if patient.date_of_birth != date_of_birth:
+        return None
+    if patient.name_key.rsplit(" ", 1)[-1] == key.rsplit(" ", 1)[-1]:
+        return f"same surname and date of birth: {patient.full_name}"
+    if SequenceMatcher(None, patient.name_key, key).ratio() >= SIMILAR_NAME:
+        return f"similar name and the same date of birth: {patient.full_name}"
+    return None
+
+
+SIMILAR_NAME = 0.8  # difflib's ratio: "ada lovelaces" and "ada lovelace" 0.96; typos score high
+
+
+def booking_warnings(full_name: str, date_of_birth: date, starts_at: datetime) -> list[str]:
+    """What the desk should check before booking, without stopping them: a likely duplicate
+    patient, the same patient booked that day already, another session in the same slot."""
+    key = name_key(clean_text(full_name, 120))
+    warnings = []
+    for patient in db.session.scalars(select(Patient).where(or_(
+            Patient.date_of_birth == date_of_birth, Patient.name_key == key))
+            .order_by(Patient.id).limit(20)):
+        if (patient.name_key, patient.date_of_birth) == (key, date_of_birth):
+            continue  # the same patient: booking finds their record
+        why = why_alike(patient, full_name, date_of_birth)
+        if why:
+            warnings.append(f"{patient.full_name}, born {patient.date_of_birth.day} "
+                            f"{patient.date_of_birth:%B %Y}, is on file ({why}). If that is "
+                            "this patient, book with the name and date of birth as on file.")
+    local = settings.to_local(starts_at)
+    day_start, day_end = status.day_bounds(local.date())
+    slot = timedelta(minutes=settings.get().session_minutes)
+    for appointment in db.session.scalars(
+            select(Appointment).join(Appointment.patient)
+            .options(contains_eager(Appointment.patient))
+            .where(Appointment.is_cancelled.is_(False), Appointment.starts_at >= day_start,
+                   Appointment.starts_at < day_end).order_by(Appointment.starts_at)):
+        other, at = appointment.patient, f"{settings.to_local(appointment.starts_at):%H:%M}"
+        if (other.name_key, other.date_of_birth) == (key, date_of_birth):
+            warnings.append(f"{other.full_name} already has a session at {at} that day.")
+        elif abs(appointment.starts_at - starts_at) < slot:
+            warnings.append(f"{other.full_name} is booked at {at}, in the same slot.")
+    return warnings
 
 
 def new_patient(full_name: str, date_of_birth: date, phone: str | None = None,

@@ -453,7 +453,7 @@ def _existing(row: Row, appointment: Appointment, now: datetime, problems: list)
                    and patient.external_id else
                    (patient.name_key, patient.date_of_birth)
                    == (appointments.name_key(row.full_name), row.date_of_birth)
-                   or _alike(patient, row) is not None)
+                   or appointments.why_alike(patient, row.full_name, row.date_of_birth) is not None)
     if not same_person and row.date_of_birth is not None and row.full_name:
         problems.append(Problem(row.number, "external_id", (
             f"{row.external_id} is already booked for another patient (the name, date of birth "
@@ -495,21 +495,10 @@ def _likely_duplicates(plan: Plan) -> list[Duplicate]:
     found = []
     for step in new:
         for patient in {p.id: p for p in known}.values():
-            why = _alike(patient, step.row)
+            why = appointments.why_alike(patient, step.row.full_name, step.row.date_of_birth)
             if why:
                 found.append(Duplicate(step.row, patient, why))
     return found
-
-
-def _alike(patient: Patient, row: Row) -> str | None:
-    """Why ``row`` may be ``patient`` though name and date of birth are not both the same."""
-    key = appointments.name_key(row.full_name)
-    if patient.name_key == key:
-        return f"same name, born {patient.date_of_birth.isoformat()}"
-    if (patient.date_of_birth == row.date_of_birth
-            and patient.name_key.rsplit(" ", 1)[-1] == key.rsplit(" ", 1)[-1]):
-        return f"same surname and date of birth: {patient.full_name}"
-    return None
 
 
 # Writing ------------------------------------------------------------------------------------
