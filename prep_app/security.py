@@ -21,6 +21,7 @@ from flask import Flask, abort, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets
+from .services import audit
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -46,9 +47,11 @@ def init_app(app: Flask) -> None:
 
     def assign_request_id():
         g.request_id = secrets.token_hex(8)
+        audit.set_request_id(g.request_id)  # the audit rows of this request's unit of work
 
     # First of all before_request functions, so even a CSRF failure page carries the id.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
+    app.teardown_request(lambda error: audit.set_request_id(None))
     app.before_request(refuse_uploads)
     app.after_request(add_headers)
 

@@ -43,3 +43,34 @@ def test_the_app_reads_the_clock_in_one_place():
     offenders = [str(path.relative_to(ROOT)) for path in (ROOT / "prep_app").rglob("*.py")
                  if reads.search(path.read_text()) and path.name != "models.py"]
     assert offenders == []
+
+
+REQUEST_BOUND = {"request", "g", "session", "current_user", "url_for", "has_request_context",
+                 "flash", "redirect", "abort", "make_response"}
+
+
+def test_services_take_no_part_of_the_web_request():
+    """Services are called by views, commands and the job worker alike: they read nothing of a
+    request (the actor, the clock and the public address are passed in). Only the app's config
+    and templates (``current_app``, ``render_template``) are theirs to use."""
+    offenders = {}
+    for path in (ROOT / "prep_app" / "services").glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.split(".")[0] == "flask_login":
+                    found.add(node.module)
+                elif node.module.split(".")[0] == "flask":
+                    found.update(a.name for a in node.names if a.name in REQUEST_BOUND)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.split(".")[0] == "flask_login")
+        if found:
+            offenders[path.name] = sorted(found)
+    assert offenders == {}
+
+
+def test_commands_do_not_fake_a_web_request():
+    offenders = [str(path.relative_to(ROOT)) for path in [*(ROOT / "prep_app").rglob("*.py"),
+                                                         *(ROOT / "bench").glob("*.py")]
+                 if "test_request_context" in path.read_text()]
+    assert offenders == []

@@ -17,9 +17,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 
-from ..auth.access import require_roles
+from ..auth.access import require_roles, signed_in
 from ..errors import on_input_error, show_on_form
 from ..extensions import db
 from ..models import ApiToken, ImportMapping, Patient, Role, User, utcnow
@@ -38,10 +37,6 @@ from . import auditlog, forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_roles(bp, Role.ADMIN)
-
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _user_or_404(user_id: int) -> User:
@@ -84,7 +79,8 @@ def staff_add():
         return _staff_page(form, 422)
     password = passwords.generate_password()
     on_input_error(lambda error: _staff_page(_with_error(form, error), error.status))
-    user = accounts.create(form.email.data, form.name.data, form.role.data, password, actor=_me())
+    user = accounts.create(form.email.data, form.name.data, form.role.data, password,
+                           actor=signed_in())
     # Shown once, on this page only: never in a flash message (the cookie) or an address.
     return render_template("admin/password_shown.html", person=user, password=password,
                            is_new=True)
@@ -98,7 +94,7 @@ def staff_detail(user_id: int):
 
 def _detail_page(person: User, role_form, status: int = 200):
     return render_template("admin/staff_detail.html", person=person, role_form=role_form,
-                           is_self=person.id == _me().id,
+                           is_self=person.id == signed_in().id,
                            is_locked=sign_in.is_locked(person)), status
 
 
@@ -110,7 +106,7 @@ def staff_role(user_id: int):
         return _detail_page(person, form, 422)
     on_input_error(lambda error: _detail_page(_user_or_404(user_id), _with_error(form, error),
                                               error.status))
-    changed = accounts.change_role(person, form.role.data, actor=_me())
+    changed = accounts.change_role(person, form.role.data, actor=signed_in())
     flash(f"Role changed to {person.role.label}." if changed else "The role was already that.")
     return redirect(url_for("admin.staff_detail", user_id=person.id))
 
@@ -138,7 +134,7 @@ def _account_change(user_id: int, change, done: str, unchanged: str):
         return redirect(back)
 
     on_input_error(refused)
-    changed = change(person, actor=_me())
+    changed = change(person, actor=signed_in())
     flash(done if changed else unchanged)
     return redirect(back)
 
@@ -146,11 +142,11 @@ def _account_change(user_id: int, change, done: str, unchanged: str):
 @bp.post("/staff/<int:user_id>/password")
 def staff_password(user_id: int):
     person = _user_or_404(user_id)
-    if person.id == _me().id:
+    if person.id == signed_in().id:
         flash("Change your own password under 'Your password'.", "error")
         return redirect(url_for("admin.staff_detail", user_id=person.id))
     password = passwords.generate_password()
-    accounts.set_password(person, password, actor=_me(), action="staff.password_reset")
+    accounts.set_password(person, password, actor=signed_in(), action="staff.password_reset")
     return render_template("admin/password_shown.html", person=person, password=password,
                            is_new=False)
 
@@ -175,7 +171,7 @@ def clinic_settings():
         return render_template("admin/settings.html", form=_with_error(form, error)), error.status
 
     on_input_error(refused)
-    changed = settings.update_settings(form.values(), form.expected_version(), actor=_me())
+    changed = settings.update_settings(form.values(), form.expected_version(), actor=signed_in())
     flash("Settings saved." if changed else "Nothing had changed.")
     return redirect(url_for("admin.clinic_settings"))
 
@@ -240,7 +236,7 @@ def _save_mapping(mapping: ImportMapping | None):
     on_input_error(lambda error: _mappings_page(
         _with_error(form, error), mapping_id and _mapping_or_404(mapping_id), error.status))
     saved = imports.save_mapping(mapping, form.name.data, form.columns(), form.date_order.data,
-                                 actor=_me())
+                                 actor=signed_in())
     flash(f"Mapping {saved.name} saved: the front desk can choose it when they import.")
     return redirect(url_for("admin.import_mappings"))
 
@@ -248,7 +244,7 @@ def _save_mapping(mapping: ImportMapping | None):
 @bp.post("/import-mappings/<int:mapping_id>/delete")
 def import_mapping_delete(mapping_id: int):
     mapping = _mapping_or_404(mapping_id)
-    imports.delete_mapping(mapping, actor=_me())
+    imports.delete_mapping(mapping, actor=signed_in())
     flash(f"Mapping {mapping.name} deleted.")
     return redirect(url_for("admin.import_mappings"))
 
@@ -269,7 +265,7 @@ def tokens():
     if not form.validate_on_submit():
         return _tokens_page(form, 422)
     on_input_error(lambda error: _tokens_page(_with_error(form, error), error.status))
-    token, secret = api_tokens.create(form.name.data, actor=_me(), now=utcnow())
+    token, secret = api_tokens.create(form.name.data, actor=signed_in(), now=utcnow())
     # Shown once, on this page only: never in a flash message (the cookie) or an address.
     return render_template("admin/api_token_shown.html", token=token, secret=secret)
 
@@ -279,7 +275,7 @@ def token_revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None:
         abort(404)
-    changed = api_tokens.revoke(token, actor=_me(), now=utcnow())
+    changed = api_tokens.revoke(token, actor=signed_in(), now=utcnow())
     flash(f"Token {token.name} revoked: it no longer works." if changed
           else "That token was revoked already.")
     return redirect(url_for("admin.tokens"))
@@ -329,7 +325,7 @@ def audit_export():
     rows = auditlog.count(chosen)
     event = audit.record("audit.export", record_type="audit_log",
                  patient_id=chosen.patient_id,
-                 detail=f"CSV, {rows} rows; filters: {chosen.describe()}", actor=_me())
+                 detail=f"CSV, {rows} rows; filters: {chosen.describe()}", actor=signed_in())
     db.session.flush()  # for its id; it is on the record (committed) before the response streams
     name = f"audit-log-{settings.today().isoformat()}.csv"
     lines = auditlog.csv_lines(chosen, before=event.id)

@@ -7,9 +7,8 @@ import json
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
-from ..auth.access import require_roles
+from ..auth.access import require_roles, signed_in
 from ..database import start_writing, writes_on_get
 from ..errors import on_input_error
 from ..extensions import db
@@ -52,7 +51,7 @@ def queue():
                            today=settings.today())
     start_writing()  # the page is drawn: only now take the write lock, for its audit row
     audit.record_view("queue.view", [row.appointment.id for _, _, shown in groups
-                                     for row in shown])
+                                     for row in shown], actor=signed_in())
     return html
 
 
@@ -76,7 +75,7 @@ def submission(appointment_id: int):
     if not form.validate():
         return _show(appointment, form, INVALID, 422)
     reviews.decide(appointment.submission, decision=form.decision.data, saw=form.saw(),
-                   clinician=current_user._get_current_object(), note=form.note.data,
+                   clinician=signed_in(), note=form.note.data,
                    message_to_patient=form.message_to_patient.data)
     return _after_decision(appointment)
 
@@ -92,7 +91,7 @@ def _show(appointment: Appointment, form: DecisionForm, problem: str | None = No
         problem, code = STALE, 409
     form.show(now_shown)
     audit.record("submission.view", record_type="submission", record_id=appointment.submission.id,
-                 patient_id=appointment.patient_id)
+                 patient_id=appointment.patient_id, actor=signed_in())
     return render_template("clinician/submission.html", form=form, problem=problem,
                            **_page(appointment)), code
 
@@ -179,7 +178,7 @@ def _exported(appointment_id: int, kind: str):
         record = exports.record_of(appointment)
     except exports.NothingToExport:
         abort(404)
-    exports.audited(kind, appointment)
+    exports.audited(kind, appointment, actor=signed_in())
     return appointment, record
 
 
@@ -208,6 +207,6 @@ def export_day():
         day = date.fromisoformat(request.args.get("date", "")[:10])
     except ValueError:
         day = settings.today()
-    content = exports.day_csv(day)
+    content = exports.day_csv(day, actor=signed_in())
     return Response(content, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=day-{day.isoformat()}.csv"})

@@ -17,7 +17,7 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, SelectField
 
-from ..auth.access import require_roles
+from ..auth.access import require_roles, signed_in
 from ..database import end_read
 from ..errors import on_input_error
 from ..models import Role
@@ -144,7 +144,7 @@ def confirm():
         return redirect(url_for("schedule.upload"))
 
     on_input_error(changed_meanwhile)
-    imports.apply(plan, actor=current_user._get_current_object())
+    imports.apply(plan, actor=signed_in())
     flash(f"Schedule imported: {plan.summary()}.", "success")
     return redirect(url_for("frontdesk.board"))
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import limits
-from ..auth.access import STAFF, require_roles
+from ..auth.access import STAFF, require_roles, signed_in
 from ..database import start_writing, writes_on_get
 from ..errors import on_input_error
 from ..extensions import db
@@ -50,10 +50,6 @@ AUTO_REFRESH = "auto-refresh"  # the poll's HX-Trigger-Name: not activity for th
 REFRESH_SECONDS = 30
 SEARCH_LIMIT = 100
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 @bp.context_processor
@@ -158,7 +154,8 @@ def board():
     html = render_template("frontdesk/board.html", **context)
     # A full page load is a look at the day (the refresh above is the same look): on the record.
     start_writing()  # the page is drawn: only now take the write lock, for its audit row
-    audit.record_view("board.view", [row.appointment.id for row in shown], day.isoformat())
+    audit.record_view("board.view", [row.appointment.id for row in shown], day.isoformat(),
+                      actor=signed_in())
     return html, 200, {"Vary": "HX-Request"}
 
 
@@ -233,7 +230,7 @@ def appointment(appointment_id: int):
     """The appointment, with the driver the patient named: a view of their answers, audited."""
     appointment = _load(appointment_id)
     audit.record("appointment.view", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id)
+                 patient_id=appointment.patient_id, actor=signed_in())
     return _page(appointment)
 
 
@@ -251,7 +248,7 @@ def answers(appointment_id: int):
             items = [i for i in version.items if i.section == section["key"]]
             sections.append({"title": section["title"], "items": items})
         audit.record("answers.view", record_type="submission", record_id=submission.id,
-                     patient_id=appointment.patient_id)
+                     patient_id=appointment.patient_id, actor=signed_in())
     flagged = set(row.readiness.flags) | set(row.readiness.blocking)
     return render_template("frontdesk/answers.html", appointment=appointment, row=row,
                            sections=sections, answers=row.answers, flagged=flagged)
@@ -289,25 +286,25 @@ def _refuse_unless_open(appointment: Appointment) -> None:
 
 def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
     appointment_service.update_contact(appointment.patient, form.phone.data, form.email.data,
-                                       actor=_actor())
+                                       actor=signed_in())
 
 
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
     _refuse_unless_open(appointment)
     appointment_service.reschedule(
         appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data),
-        form.move_reason.data, actor=_actor())
+        form.move_reason.data, actor=signed_in())
 
 
 def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:
     if appointment.is_cancelled:
         raise AppointmentError("This appointment is cancelled already.")
-    appointment_service.cancel(appointment, actor=_actor(),
+    appointment_service.cancel(appointment, actor=signed_in(),
                                reason=CancelReason(form.cancel_reason.data))
 
 
 def _note(appointment: Appointment, form: forms.DeskNoteForm) -> None:
-    appointment_service.set_desk_note(appointment, form.desk_note.data, actor=_actor())
+    appointment_service.set_desk_note(appointment, form.desk_note.data, actor=signed_in())
 
 
 def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
@@ -315,7 +312,7 @@ def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
     if not _is_session_day(appointment):
         raise AppointmentError("Patients are checked in on the day of their session.")
     appointment_service.check_in(appointment, bool(form.driver_confirmed.data),
-                                 bool(form.clinician_knows.data), actor=_actor())
+                                 bool(form.clinician_knows.data), actor=signed_in())
 
 
 def _no_show(appointment: Appointment, form: forms.ActionForm) -> None:
@@ -330,13 +327,13 @@ def _left(appointment: Appointment, form: forms.LeftForm) -> None:
 
 
 def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
-    links.revoke_all(appointment, actor=_actor())
+    links.revoke_all(appointment, actor=signed_in())
 
 
 def _issue(appointment: Appointment, form: forms.ActionForm) -> str:
     if appointment.is_cancelled:
         raise AppointmentError("This appointment is cancelled.")
-    return links.issue(appointment, actor=_actor())
+    return links.issue(appointment, actor=signed_in())
 
 
 @bp.post("/a/<int:appointment_id>/contact")
@@ -377,7 +374,7 @@ def left(appointment_id: int):
 
 def _send_link(appointment: Appointment, form: forms.ActionForm) -> None:
     _refuse_unless_open(appointment)
-    if not messages.plan_link(appointment, utcnow(), actor=_actor()):
+    if not messages.plan_link(appointment, utcnow(), actor=signed_in()):
         raise AppointmentError("There is no mobile number or email for this patient: add one "
                                "under Patient, or give them the link by hand.")
 
@@ -395,7 +392,7 @@ def _resend(message_id: int):
         message = db.session.get(Message, message_id)
         if message is None or message.appointment_id != appointment.id:
             abort(404)
-        messages.resend(message, utcnow(), actor=_actor())
+        messages.resend(message, utcnow(), actor=signed_in())
 
     return action
 
@@ -439,7 +436,7 @@ def new_appointment():
             form.day.data = date.fromisoformat(request.args.get("date", "")[:10])
     if not form.validate_on_submit():
         return render_template("frontdesk/new.html", form=form), 400 if form.errors else 200
-    actor = _actor()
+    actor = signed_in()
 
     def refused(error: InputError):
         # A conflict: the same patient was added from another desk at the same moment, and

@@ -298,7 +298,7 @@ def _save(form, items: list[FrozenItem], section: str) -> str:
     if request.form.get("action") != "later":
         _require_answers(form, items, values)
     submission = submissions.submission_to_save(g.appointment, form.expected_version())
-    submissions.save_section(submission, section, values, None)
+    submissions.save_section(submission, section, values, None, actor=g.patient_link)
     if any(form[i.key].errors for i in items):
         return INVALID
     return SAVED
@@ -348,7 +348,8 @@ def review():
         return _review_page(form, CONFLICT)
 
     on_input_error(refused)
-    submissions.submit(submission, form.attested_name.data, key, form.expected_version())
+    submissions.submit(submission, form.attested_name.data, key, form.expected_version(),
+                       actor=g.patient_link)
     return redirect(url_for("patient.done"))
 
 

@@ -1,17 +1,31 @@
 """The audit trail (HIPAA 164.312(b)): one row per view of answers, change, decision, export,
-link and sign-in, added to the same transaction as the change it records."""
+link and sign-in, added to the same transaction as the change it records.
+
+The actor is passed in: a member of staff (a ``User``), a patient by their link (a
+``PatientLink``), an integration (an ``ApiToken``), or None for the system (a command, the job
+worker). The web request a unit of work belongs to is named once, by the request layer, with
+:func:`set_request_id`; rows written outside a request carry none.
+"""
 
 from __future__ import annotations
 
-from flask import g, has_request_context
-
 from ..extensions import db
-from ..models import ApiToken, AuditEvent
+from ..models import ApiToken, AuditEvent, PatientLink
+
+_REQUEST_ID = "audit_request_id"
+
+
+def set_request_id(request_id: str | None) -> None:
+    """Name the request whose rows this unit of work writes (None: no request any more)."""
+    if request_id is None:
+        db.session.info.pop(_REQUEST_ID, None)
+    else:
+        db.session.info[_REQUEST_ID] = request_id
 
 
 def record(action: str, *, record_type: str = "", record_id: int | None = None,
            patient_id: int | None = None, detail: str = "", actor=None) -> AuditEvent:
-    """Add an audit row for the current actor (a staff member, a patient link, or the system).
+    """Add an audit row for ``actor`` (a staff member, a patient link, a token, or the system).
 
     ``detail`` is for staff-facing, non-clinical words only ("section ride saved"): never
     answers, names or phone numbers.
@@ -20,7 +34,7 @@ def record(action: str, *, record_type: str = "", record_id: int | None = None,
     event = AuditEvent(
         actor_type=actor_type, actor_id=actor_id, actor_role=role, action=action,
         record_type=record_type, record_id=record_id, patient_id=patient_id,
-        request_id=g.get("request_id", "") if has_request_context() else "",
+        request_id=db.session.info.get(_REQUEST_ID, ""),
         detail=detail[:DETAIL_LENGTH],
     )
     db.session.add(event)
@@ -65,16 +79,10 @@ def _ranges(ids: list[int]) -> list[str]:
 
 
 def _actor(actor) -> tuple[str, int | None, str]:
+    if actor is None:
+        return "system", None, ""
     if isinstance(actor, ApiToken):  # an integration reading the FHIR API
         return "api_token", actor.id, "integration"
-    if actor is not None:
-        return "staff", actor.id, str(actor.role)
-    if has_request_context():
-        from flask_login import current_user
-
-        link = g.get("patient_link")
-        if current_user and current_user.is_authenticated:
-            return "staff", current_user.id, str(current_user.role)
-        if link is not None:
-            return "patient_link", link.id, "patient"
-    return "system", None, ""
+    if isinstance(actor, PatientLink):
+        return "patient_link", actor.id, "patient"
+    return "staff", actor.id, str(actor.role)

@@ -110,7 +110,7 @@ def record_open(link: PatientLink) -> None:
     if link.first_used_at is None:
         link.first_used_at = utcnow()
     audit.record("link.open", record_type="appointment", record_id=link.appointment_id,
-                 patient_id=link.appointment.patient_id)
+                 patient_id=link.appointment.patient_id, actor=link)
 
 
 def is_dob_paused(link: PatientLink) -> bool:
@@ -153,15 +153,15 @@ def check_date_of_birth(link: PatientLink, given: date) -> DobCheck:
     if given == appointment.patient.date_of_birth:
         link.failed_dob_attempts = 0
         audit.record("link.verify", record_type="appointment", record_id=appointment.id,
-                     patient_id=appointment.patient_id)
+                     patient_id=appointment.patient_id, actor=link)
         return DobCheck.RIGHT
     link.failed_dob_attempts = (link.failed_dob_attempts or 0) + 1
     link.dob_failures_total = (link.dob_failures_total or 0) + 1
     audit.record("link.verify_failed", record_type="appointment", record_id=appointment.id,
-                 patient_id=appointment.patient_id)
+                 patient_id=appointment.patient_id, actor=link)
     if is_locked_after(link.dob_failures_total):
         audit.record("link.verify_locked", record_type="appointment", record_id=appointment.id,
-                     patient_id=appointment.patient_id,
+                     patient_id=appointment.patient_id, actor=link,
                      detail=f"{DOB_MAX_TOTAL} wrong dates of birth")
         db.session.flush()
         return DobCheck.LOCKED

@@ -104,11 +104,12 @@ def is_open_for_changes(appointment: Appointment) -> bool:
 
 
 def save_section(submission: Submission, section: str, values: Mapping[str, str],
-                 expected_version: int | None) -> None:
+                 expected_version: int | None, actor=None) -> None:
     """Store the answers of one section. A save after submitting reopens the submission.
 
     A question of the section that no longer applies (its driver, once the patient ticked "I
     am still arranging a ride") is emptied, as a form forgets a hidden question's answer.
+    ``actor``: the patient's link (None: the system, as for demo data).
     """
     check_version(submission, expected_version)
     version = version_of(submission)
@@ -135,7 +136,8 @@ def save_section(submission: Submission, section: str, values: Mapping[str, str]
     submission.appointment.last_activity_at = now
     db.session.flush()
     audit.record("submission.save", record_type="submission", record_id=submission.id,
-                 patient_id=submission.appointment.patient_id, detail=f"section {section}")
+                 patient_id=submission.appointment.patient_id, detail=f"section {section}",
+                 actor=actor)
 
 
 # Answers tied to the session's day ("2026-12-03T07:30"): a move to another day asks them again.
@@ -209,7 +211,7 @@ def already_submitted(submission: Submission, submit_key: str | None) -> bool:
 
 
 def submit(submission: Submission, attested_name: str, submit_key: str | None,
-           expected_version: int | None) -> bool:
+           expected_version: int | None, actor=None) -> bool:
     """Submit the answers as they stand. Returns False when this exact submit was already done
     (a double click), True when a new revision was stored.
 
@@ -240,5 +242,5 @@ def submit(submission: Submission, attested_name: str, submit_key: str | None,
     db.session.flush()
     audit.record("submission.submit", record_type="submission", record_id=submission.id,
                  patient_id=submission.appointment.patient_id,
-                 detail=f"revision {submission.revision}")
+                 detail=f"revision {submission.revision}", actor=actor)
     return True
