@@ -7,12 +7,16 @@ a real text token, the longest weekday-day-month-time, a phone number with its c
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from jinja2 import StrictUndefined
 
-from prep_app.services import links
+from prep_app.extensions import db
+from prep_app.models import Appointment, Message, MessageChannel, MessagePurpose, MessageRecipient
+from prep_app.services import appointments as appointment_service
+from prep_app.services import links, messages, settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "prep_app" / "templates" / "messages"
 SMS_LIMIT = 160
@@ -64,3 +68,22 @@ def test_the_gsm7_count_knows_the_characters_that_take_two():
     assert septets("Reply STOP") == 10 and septets("[€]") == 6
     with pytest.raises(AssertionError, match="UCS-2"):
         septets("Clínica")
+
+
+def test_each_text_the_worker_composes_fits_in_one_sms(make_app):
+    """The same through the worker's own composing (its date format, the clinic's phone, a
+    real text link), for a session on the longest weekday-month-time there is."""
+    app = make_app(MESSAGE_SENDER_NAME=LONG["sender"])
+    base = LONG["url"].split("/p/")[0]
+    with app.app_context():
+        settings.get().phone = LONG["phone"]
+        starts_at = appointment_service.local_to_utc(datetime(2026, 9, 30, 10, 45))
+        for purpose in MessagePurpose:
+            if not (TEMPLATES / f"{purpose}_sms.txt").exists():
+                continue
+            message = Message(appointment=Appointment(starts_at=starts_at), purpose=purpose,
+                              channel=MessageChannel.SMS, recipient=MessageRecipient.PATIENT)
+            token = secrets.token_urlsafe(links.TEXT_TOKEN_BYTES)
+            _, body = messages.compose(message, links.public_url(token, base))
+            assert septets(body) <= SMS_LIMIT, f"{purpose}: {septets(body)} characters: {body}"
+        db.session.rollback()

@@ -112,6 +112,17 @@ def test_an_unreachable_twilio_is_tried_again(make_app, fake_twilio):
     assert row["status"] == "planned" and row["error"].startswith("text service unreachable")
 
 
+def test_a_twilio_that_does_not_answer_in_time_is_tried_again(make_app, fake_twilio):
+    app = make_app(**fake_twilio.settings(), TWILIO_TIMEOUT_SECONDS=0.5)
+    fake_twilio.stall_next(1.5)
+    book_with_phone(app)
+    tick(app)
+    (row,) = rows(app)
+    assert (row["status"], row["error"]) == ("planned", "text service unreachable (ReadTimeout)")
+    tick(app, row["due_at"])
+    assert rows(app)[0]["status"] == "sent" and len(fake_twilio.sent) == 1
+
+
 def test_twilio_settings_are_required_together(make_app):
     from prep_app.config import ConfigError
 
@@ -312,7 +323,8 @@ def test_the_desk_sees_a_failed_text_fixes_the_number_and_resends_it(texting, fa
     desk = login_as("front_desk", texting.test_client())
     page = f"/board/a/{appointment_id}"
     html = desk.get(page).text
-    assert "<strong>text failed: check the number</strong>" in html
+    assert (f"Text to the patient ({PHONE}), the link: <strong>text failed: check the number"
+            "</strong>") in " ".join(html.split())
     assert resend_url(appointment_id, message_ids(texting)[0]) in html
     contact = desk.submit(f"{page}/contact", {"phone": "(435) 555-0124", "email": ""}, page=page)
     assert contact.status_code == 302, contact.text

@@ -228,7 +228,8 @@ def _failed(claimed: Claimed, now: datetime, failure: GatewayFailure, appointmen
     else:
         status = MessageStatus.PLANNED
         values = {"due_at": now + FIRST_RETRY * 2 ** (claimed.attempt - 1)}
-    if _finish(claimed, now, status=status, last_error=failure.reason, **values) and \
+    if _finish(claimed, now, status=status, last_error=failure.reason, to_address=address,
+               **values) and \
             status != MessageStatus.PLANNED:
         audit.record("message.fail", record_type="message", record_id=claimed.id,
                      patient_id=patient_id, detail=failure.reason)

@@ -4,10 +4,11 @@ library to talk to (``TWILIO_API_BASE`` points there).
 ``POST /2010-04-01/Accounts/{sid}/Messages.json`` with basic auth (the account sid and auth
 token) answers 201 with a message resource like Twilio's; 400 with code 21610 for a number in
 ``opted_out``, 21211 for one in ``invalid``; ``answer_next(429)`` or ``answer_next(500)`` makes
-the next request(s) fail that way. ``report(sid, "delivered")`` calls back the status callback
-the message was sent with, and ``text_in(url, from_, body)`` posts an incoming text to a
-webhook: both signed exactly as Twilio signs them (``X-Twilio-Signature``: RequestValidator's
-HMAC-SHA1 of the URL and the sorted parameters, with the auth token).
+the next request(s) fail that way; ``stall_next(seconds)`` holds the next one that long (then
+refuses it, accepting nothing), past the app's timeout. ``report(sid, "delivered")`` calls back
+the status callback the message was sent with, and ``text_in(url, from_, body)`` posts an
+incoming text to a webhook: both signed exactly as Twilio signs them (``X-Twilio-Signature``:
+RequestValidator's HMAC-SHA1 of the URL and the sorted parameters, with the auth token).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -45,6 +47,7 @@ class FakeTwilio:
         self.opted_out: set[str] = set()
         self.invalid: set[str] = set()
         self._next: list[int] = []
+        self._stall = 0.0
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -68,6 +71,10 @@ class FakeTwilio:
     def answer_next(self, status: int, times: int = 1) -> None:
         with self.lock:
             self._next.extend([status] * times)
+
+    def stall_next(self, seconds: float) -> None:
+        with self.lock:
+            self._stall = seconds
 
     def wait_for(self, count: int) -> list[dict]:
         def arrived():
@@ -108,6 +115,10 @@ class FakeTwilio:
         with self.lock:
             self.requests += 1
             forced = self._next.pop(0) if self._next else None
+            stall, self._stall = self._stall, 0.0
+        if stall:
+            time.sleep(stall)
+            return 503, _error(20503, "Service Unavailable", 503)
         found = MESSAGES.match(path)
         if found is None:
             return 404, _error(20404, "The requested resource was not found", 404)
@@ -152,11 +163,14 @@ class FakeTwilio:
                 status, body = fake._answer(self.path, self.headers.get("Authorization", ""),
                                             form)
                 payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (its timeout): as with Twilio, no matter
 
             def log_message(self, *args) -> None:  # quiet: bodies hold patient links
                 pass
