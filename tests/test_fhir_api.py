@@ -6,13 +6,14 @@ searchset Bundle with it, every use is audited, and a revoked or missing token g
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from sqlalchemy import select
 
 from prep_app.extensions import db
 from prep_app.models import ApiToken, Appointment, AuditEvent
-from prep_app.services import links, settings
+from prep_app.services import links, settings, submissions
 
 from .fixtures_staff import submit_to
 from .test_exports import exported, schema_errors
@@ -238,3 +239,27 @@ def test_the_questionnaire_needs_a_token_too(app, submitted):
     for url in ("/fhir/Questionnaire", "/fhir/Questionnaire/session-prep-1"):
         assert get(app, None, url).status_code == 401
         assert get(app, "prep_wrong", url).status_code == 401
+
+
+def test_a_busy_day_costs_the_same_queries_as_a_quiet_one(app, login_as, book):
+    """The budget: 12 statements for a day's Bundle (token, settings, the day, the latest
+    revisions, the decisions, the checklist, the audit row ...), whatever the number of
+    sessions."""
+    from .saved_answers import ready_answers, save_answers
+    from .test_board import QueryCounter
+
+    token = make_token(login_as("admin"))
+    counts = {}
+    for n in range(6):
+        appointment_id, _ = book(name=f"Pat Number{n}", hour=9 + n)
+        with app.test_request_context(method="POST"):
+            appointment = db.session.get(Appointment, appointment_id)
+            submission = save_answers(appointment, ready_answers(appointment.starts_at))
+            submissions.submit(submission, "Pat", secrets.token_urlsafe(24), None)
+            db.session.commit()
+        day = the_day(app, appointment_id)
+        with QueryCounter(app) as counter:
+            response = read(app, token, day)
+        assert response.get_json()["total"] == n + 1
+        counts[n + 1] = len(counter.queries)
+    assert counts[1] == counts[6] <= 12, counts
