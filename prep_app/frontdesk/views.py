@@ -316,14 +316,14 @@ def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
 
 
 def _no_show(appointment: Appointment, form: forms.ActionForm) -> None:
-    appointment_service.mark_no_show(appointment, actor=_actor())
+    appointment_service.mark_no_show(appointment, actor=signed_in())
 
 
 def _left(appointment: Appointment, form: forms.LeftForm) -> None:
     day = settings.to_local(appointment.starts_at).date()
     appointment_service.mark_left(appointment, form.left_with.data,
                                   forms.starts_at_utc(day, form.left_at_time.data),
-                                  actor=_actor())
+                                  actor=signed_in())
 
 
 def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
