@@ -9,6 +9,9 @@ import re
 import secrets
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from prep_app.extensions import db
@@ -263,3 +266,20 @@ def test_a_busy_day_costs_the_same_queries_as_a_quiet_one(app, login_as, book):
         assert response.get_json()["total"] == n + 1
         counts[n + 1] = len(counter.queries)
     assert counts[1] == counts[6] <= 12, counts
+
+
+FUZZ = hypothesis_settings(max_examples=30, deadline=None, derandomize=True,
+                           suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(["name", "other"]), st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120)))
+def test_no_token_form_gives_a_500(app, client, login_as, fields):
+    if not hasattr(client, "user_id"):
+        login_as("admin")
+    response = submit_to(client, TOKENS, TOKENS, fields)
+    assert response.status_code in (200, 422), response.status_code
+    if response.status_code == 200:  # made: the token works
+        secret = re.search(r'id="api-token">([^<]+)<', response.text).group(1)
+        assert read(app, secret, "2031-01-01").status_code == 200
