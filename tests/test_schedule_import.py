@@ -277,6 +277,29 @@ BAD_FILES = [
 ]
 
 
+def test_the_date_and_the_time_may_come_in_two_columns(app, runner, tmp_path):
+    with app.app_context():
+        db.session.add(ImportMapping(name="EHR", columns={
+            "external_id": "Appt ID", "name": "Patient", "date_of_birth": "DOB",
+            "session_date": "Appt Date", "session_time": "Appt Time"}))
+        db.session.commit()
+    when = day(app)
+    data = (f"Appt ID,Patient,DOB,Appt Date,Appt Time\n"
+            f"E1,Ada Lovelace,01/31/1990,{when:%m/%d/%Y},2:30 PM\n").encode()
+    result = run_import(runner, tmp_path, data, "--mapping", "EHR")
+    assert result.exit_code == 0, result.output
+    (ada,) = appointments(app)
+    with app.app_context():
+        assert ada.starts_at == clinic_time(3, 14, 30)
+    no_time = run_import(runner, tmp_path, b"Appt ID,Patient,DOB,Appt Date\nE2,Ada,1990-01-31,"
+                         + str(when).encode() + b"\n", "--mapping", "EHR")
+    assert no_time.exit_code == 1
+    assert ("The file has no starts_at (or session_date and session_time) column"
+            in no_time.output)
+    empty_time = run_import(runner, tmp_path, data.replace(b"2:30 PM", b""), "--mapping", "EHR")
+    assert f"row 2, starts at: {when:%m/%d/%Y} is not a date and time" in empty_time.output
+
+
 @pytest.mark.parametrize(("data", "message"), BAD_FILES)
 def test_a_bad_file_gets_a_clear_message_and_writes_nothing(app, runner, tmp_path, data,
                                                              message):

@@ -37,11 +37,13 @@ IMPORT_MOVE = "Moved in the practice schedule (import)"  # the reason a move by 
 COLUMNS = ("external_id", "patient_id", "first_name", "last_name", "date_of_birth", "starts_at",
            "session_type", "clinician", "mobile", "email", "language", "status")
 NAME_COLUMN = "name"  # one column with the full name, instead of first_name and last_name
-KNOWN = (*COLUMNS, NAME_COLUMN)
+SPLIT_START = ("session_date", "session_time")  # instead of starts_at, as some systems write it
+KNOWN = (*COLUMNS, NAME_COLUMN, *SPLIT_START)
 REQUIRED = ("external_id", "date_of_birth", "starts_at")
 LABELS = {"external_id": "external id", "patient_id": "patient id", "first_name": "first name",
           "last_name": "last name", "date_of_birth": "date of birth", "starts_at": "starts at",
-          "session_type": "session type"}
+          "session_type": "session type", "session_date": "session date",
+          "session_time": "session time"}
 LIMITS = {"external_id": 64, "patient_id": 64, NAME_COLUMN: 120, "session_type": 80,
           "clinician": 120}
 DATE_ORDERS = {"mdy": "MM/DD/YYYY", "dmy": "DD/MM/YYYY"}
@@ -244,7 +246,10 @@ def _columns(header: list[str], mapping: Mapping) -> tuple[dict[int, str], list[
 
 
 def _missing_columns(present: set[str]) -> list[str]:
-    missing = [column for column in REQUIRED if column not in present]
+    missing = [column for column in REQUIRED if column not in present
+               and not (column == "starts_at" and set(SPLIT_START) <= present)]
+    missing = [f"{column} (or {' and '.join(SPLIT_START)})" if column == "starts_at" else column
+               for column in missing]
     if NAME_COLUMN not in present and not {"first_name", "last_name"} <= present:
         missing.append("name (or first_name and last_name)")
     return missing
@@ -311,6 +316,8 @@ def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Pr
     elif len(row.full_name) > LIMITS[NAME_COLUMN]:
         problem(NAME_COLUMN, f"is longer than {LIMITS[NAME_COLUMN]} characters")
     row.date_of_birth = _date_of_birth(cell("date_of_birth", ""), mapping.date_order, problem)
+    if not cell("starts_at") and any(cell(column) for column in SPLIT_START):
+        row.cells["starts_at"] = " ".join(cell(column, "") for column in SPLIT_START).strip()
     row.starts_at = _starts_at(cell("starts_at", ""), mapping.date_order, problem)
     row.session_type = cell("session_type", "")
     row.clinician = cell("clinician", "")
