@@ -123,6 +123,15 @@ def test_a_twilio_that_does_not_answer_in_time_is_tried_again(make_app, fake_twi
     assert rows(app)[0]["status"] == "sent" and len(fake_twilio.sent) == 1
 
 
+def test_wrong_twilio_credentials_say_so_to_the_desk(make_app, fake_twilio):
+    app = make_app(**{**fake_twilio.settings(), "TWILIO_AUTH_TOKEN": "0" * 32})
+    book_with_phone(app)
+    tick(app)
+    (row,) = rows(app)
+    assert row["status"] == "undeliverable"
+    assert row["error"] == "texts are not set up right: tell the administrator (Twilio error 20003)"
+
+
 def test_twilio_settings_are_required_together(make_app):
     from prep_app.config import ConfigError
 

@@ -31,6 +31,8 @@ PERMANENT_CODES = {
     21408: CHECK_THE_NUMBER,  # a country the account may not text
 }
 OPTED_OUT_CODE = 21610  # the number replied STOP to us
+ACCOUNT_CODES = {20003, 20404}  # Twilio refused our account sid or auth token
+NOT_SET_UP = "texts are not set up right: tell the administrator (Twilio error {code})"
 # Delivery reports (the status callback): codes that mean the number itself is wrong.
 WRONG_NUMBER_CODES = {21211, 21614, 30005, 30006}  # invalid, not mobile, unknown, landline
 UNREACHABLE_CODE = 30003
@@ -86,6 +88,8 @@ def failure(http_status: int, code: int | None) -> Exception:
         return OptedOut(OPTED_OUT)
     if code in PERMANENT_CODES:
         return PermanentFailure(PERMANENT_CODES[code])
+    if code in ACCOUNT_CODES or http_status in (401, 403):
+        return PermanentFailure(NOT_SET_UP.format(code=code or http_status))
     if http_status == 429 or http_status >= 500:
         return TemporaryFailure(f"text service busy ({http_status}); trying again")
     return PermanentFailure(f"text refused by Twilio (error {code or http_status})")
