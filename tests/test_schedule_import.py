@@ -277,6 +277,16 @@ BAD_FILES = [
 ]
 
 
+def test_other_systems_status_words_are_understood(app, runner, tmp_path):
+    assert run_import(runner, tmp_path, csv_of(
+        booking(app), booking(app, "A-2", "Grace", "Hopper", "1985-12-09"))).exit_code == 0
+    result = run_import(runner, tmp_path, csv_of(
+        booking(app, status="Checked In"),
+        booking(app, "A-2", "Grace", "Hopper", "1985-12-09", status="Late  Canceled")))
+    assert result.exit_code == 0, result.output
+    assert "0 booked, 0 moved, 1 cancelled, 1 unchanged" in result.output
+
+
 def test_the_date_and_the_time_may_come_in_two_columns(app, runner, tmp_path):
     with app.app_context():
         db.session.add(ImportMapping(name="EHR", columns={

@@ -47,8 +47,12 @@ LABELS = {"external_id": "external id", "patient_id": "patient id", "first_name"
 LIMITS = {"external_id": 64, "patient_id": 64, NAME_COLUMN: 120, "session_type": 80,
           "clinician": 120}
 DATE_ORDERS = {"mdy": "MM/DD/YYYY", "dmy": "DD/MM/YYYY"}
-BOOKED = {"", "booked", "scheduled", "confirmed"}
-CANCELLED = {"cancelled", "canceled"}
+# Status words as practice-management systems write them (compared without case). The day's
+# file keeps its arrived and seen sessions: they are still booked, nothing to change.
+BOOKED = {"", "booked", "scheduled", "confirmed", "unconfirmed", "pending", "arrived",
+          "checked in", "checked-in", "in progress", "completed", "show", "no show", "no-show"}
+CANCELLED = {"cancelled", "canceled", "late cancel", "late cancelled", "late canceled",
+             "late cancellation"}
 LANGUAGES = {"english": "en", "spanish": "es", "español": "es", "espanol": "es"}
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 
@@ -330,7 +334,7 @@ def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Pr
     except appointments.AppointmentError:
         problem("email", f"{cell('email')} is not an email address")
     row.language = _language(cell("language", ""), problem)
-    status = cell("status", "").casefold()
+    status = " ".join(cell("status", "").casefold().split())
     if status in CANCELLED:
         row.is_cancelled = True
     elif status not in BOOKED:
