@@ -49,6 +49,7 @@ MATRIX = {
     "patient.done": PATIENT,
     "patient.leave": PATIENT,
     "frontdesk.board": STAFF,
+    "frontdesk.board_print": STAFF,
     "frontdesk.new_appointment": STAFF,
     "frontdesk.outbox": STAFF,  # development and testing only: a 404 in production
     "frontdesk.appointment": STAFF,

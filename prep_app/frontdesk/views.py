@@ -159,6 +159,20 @@ def board():
     return html, 200, {"Vary": "HX-Request"}
 
 
+@bp.get("/print")
+def board_print():
+    """The day on paper, as the desk prints it in the morning: every session not cancelled, with
+    empty tick columns for arrived and left with driver."""
+    day, _ = _chosen_day()
+    rows = [row for row in status.overview(status.appointments_on(day))
+            if not row.appointment.is_cancelled]
+    html = render_template("frontdesk/print.html", day=day, rows=rows, now=utcnow())
+    start_writing()  # as for the board: the write lock only once the page is drawn
+    audit.record_view("board.print", [row.appointment.id for row in rows], day.isoformat(),
+                      actor=signed_in())
+    return html
+
+
 # One appointment ---------------------------------------------------------------------------
 
 

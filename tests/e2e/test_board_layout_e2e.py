@@ -72,3 +72,15 @@ def test_a_tablet_shows_the_board_with_margins_and_no_sideways_scroll(
     assert size["width"] - edges["right"] >= MARGIN, edges
     seen = rows_in_view(page)
     assert seen >= 5, f"only {seen} appointments show at {size} without scrolling"
+
+
+def test_twenty_five_sessions_print_on_two_letter_pages(app, make_staff, open_context, journey,
+                                                         tmp_path):
+    page = open_board(app, make_staff, open_context, journey, count=29)  # 25 not cancelled
+    page.get_by_role("button", name="Print the day").click()
+    journey.see(page, "board-print", re.compile(r"^Day list"))
+    pdf = page.pdf(format="Letter", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    print(f"Letter pages for 25 sessions: {pages}")
+    assert 1 <= pages <= 2, f"the day list of 25 sessions takes {pages} Letter pages"
+    assert page.locator("tbody tr").count() == 25
