@@ -15,6 +15,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -203,7 +204,7 @@ class ImportMappingForm(FlaskForm):
                        validators=[DataRequired("Give the mapping a name, such as the system's."),
                                    Length(max=imports.MAPPING_NAME_LIMIT)],
                        description="The front desk chooses it by this name, e.g. SimplePractice.")
-    date_order = SelectField("Dates such as 03/04/2026 mean", choices=[
+    date_order = RadioField("Dates such as 03/04/2026 mean", default="mdy", choices=[
         SelectChoice("mdy", "month first: March 4 (MM/DD/YYYY, as in the US)"),
         SelectChoice("dmy", "day first: 3 April (DD/MM/YYYY)")],
         validators=[InputRequired("Choose how the dates are written.")])

@@ -26,7 +26,7 @@ def test_front_desk_imports_another_systems_file_and_decides_a_duplicate(
     sign_in(admin, journey, "ada@clinic.test", "Clinic admin", who="admin")
     admin.goto("/admin/import-mappings")
     admin.get_by_label("Name", exact=True).fill("OtherPM")
-    admin.get_by_label("Dates such as 03/04/2026 mean").select_option("dmy")
+    admin.get_by_label("day first: 3 April (DD/MM/YYYY)").check()
     admin.get_by_label("Their header for external id").fill("Appt")
     admin.get_by_label("Their header for patient id").fill("appt")
     admin.get_by_role("button", name="Save the mapping").click()
