@@ -189,11 +189,18 @@ class ApiTokenForm(FlaskForm):
                                    "system, so each can be revoked alone.")
 
 
+INSTEAD = {imports.NAME_COLUMN: "for the full name in one column, instead of first and last "
+                               "name",
+           **dict.fromkeys(imports.SPLIT_START, "when the date and the time are in two "
+                                                "columns, instead of starts at")}
+
+
 def _their_header(column: str) -> StringField:
     ours = imports.LABELS.get(column, column.replace("_", " "))
+    instead = f"Only {INSTEAD[column]}. " if column in INSTEAD else ""
     return StringField(f"Their header for {ours}", filters=[_clean],
                        validators=[Length(max=imports.HEADER_LIMIT)],
-                       description=f"Leave empty if their file calls it {column}.",
+                       description=f"{instead}Leave empty if their file calls it {column}.",
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
