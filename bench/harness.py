@@ -229,7 +229,7 @@ class HttpBrowser:
                 for r in self.responses if r.status_code >= 500]
 
 
-SECTIONS = ("prepare", "bring", "ride", "dayof", "questions")
+SECTIONS = ("prepare", "bring", "ride", "dayof", "medicines", "health", "questions")
 
 
 def checklist_answers(starts_at_local: datetime, n: int = 0) -> dict[str, dict[str, str]]:
@@ -250,8 +250,9 @@ def checklist_answers(starts_at_local: datetime, n: int = 0) -> dict[str, dict[s
                  "no_driving": "y"},
         "dayof": {"last_solid_food": local(starts - timedelta(hours=8)),
                   "last_clear_liquid": local(starts - timedelta(hours=3)),
-                  "alcohol_cannabis": "no", "medications": "no", "new_illness": "no",
-                  "pregnancy": "no", "blood_pressure": "no"},
+                  "alcohol_cannabis": "no"},
+        "medicines": {"medications": "no"},
+        "health": {"new_illness": "no", "pregnancy": "no", "blood_pressure": "no"},
         "questions": {"questions": ""},
     }
 

@@ -18,8 +18,12 @@ SECTIONS = [
      "intro": "Ketamine keeps affecting you for some hours after the session, so someone must "
               "drive you home. We cannot start the session without a driver."},
     {"key": "dayof", "title": "The day of your session",
-     "intro": "These answers help your care team keep you safe. There are no wrong answers: "
-              "if something applies to you, we will simply plan around it."},
+     "intro": "When will you last eat and drink? A best guess is fine. There are no wrong "
+              "answers: if something applies to you, we will simply plan around it."},
+    {"key": "medicines", "title": "Your medicines",
+     "intro": "Some medicines change how ketamine works. Telling us helps your team plan."},
+    {"key": "health", "title": "How you are feeling",
+     "intro": "These answers help your care team keep you safe. There are no wrong answers."},
     {"key": "questions", "title": "Questions for the team",
      "intro": "Anything on your mind? Your care team reads this before your session."},
 ]
@@ -90,7 +94,7 @@ ITEMS = [
      "label": "I will not drive, cycle or use machinery until the next day, after a night's "
               "sleep.",
      "help_text": "", "staff_label": "Has not agreed to avoid driving until the next day"},
-    # day of
+    # day of: eating, drinking, alcohol (no page asks more than three questions)
     {"key": "last_solid_food", "section": "dayof", "kind": "datetime", "flag_rule": "solid_fast",
      "label": "When will you last eat solid food before your session?",
      "help_text": "Give the day and the time. If you are filling this in on the day and "
@@ -105,26 +109,26 @@ ITEMS = [
     {"key": "alcohol_cannabis", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "Will you have had any alcohol or cannabis in the 24 hours before your session?",
      "help_text": "", "staff_label": "Alcohol or cannabis within 24 h"},
-    {"key": "medications", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+    {"key": "medications", "section": "medicines", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "Do you take a benzodiazepine (such as lorazepam, clonazepam or alprazolam), "
               "lamotrigine, a stimulant, an opioid, or a sleep medicine?",
      "help_text": "Please do not stop any of these on your own: some are unsafe to stop "
                   "suddenly. Tell us, and your team will plan with you.",
      "staff_label": "Takes a medication to discuss"},
-    {"key": "medications_detail", "section": "dayof", "kind": "long_text",
+    {"key": "medications_detail", "section": "medicines", "kind": "long_text",
      "show_if": {"item": "medications", "value": "yes"},
      "label": "Which ones, and when do you usually take them?",
      "help_text": "Only needed if you answered yes to the question above.",
      "staff_label": "Medication details missing"},
-    {"key": "new_illness", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+    {"key": "new_illness", "section": "health", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "In the past week, have you had a fever, flu-like symptoms or another new "
               "illness?",
      "help_text": "", "staff_label": "New illness reported"},
-    {"key": "pregnancy", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+    {"key": "pregnancy", "section": "health", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "Is there any chance you could be pregnant?",
      "help_text": "Answer no if this does not apply to you.",
      "staff_label": "Possible pregnancy"},
-    {"key": "blood_pressure", "section": "dayof", "kind": "yes_no", "flag_rule": "if_yes",
+    {"key": "blood_pressure", "section": "health", "kind": "yes_no", "flag_rule": "if_yes",
      "label": "Have you had any problems with your blood pressure recently?",
      "help_text": "", "staff_label": "Recent blood-pressure problems"},
     # questions

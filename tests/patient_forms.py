@@ -14,7 +14,7 @@ from prep_app.extensions import db
 from prep_app.models import Appointment
 from prep_app.services import settings, submissions
 
-SECTIONS = ["prepare", "bring", "ride", "dayof", "questions"]
+SECTIONS = ["prepare", "bring", "ride", "dayof", "medicines", "health", "questions"]
 SECTION_OF = {item["key"]: item["section"] for item in default_checklist.ITEMS}
 DOB = "1990-01-31"  # the `book` fixture's default patient
 
@@ -39,16 +39,18 @@ def appointment_day(app, appointment_id: int) -> date:
 def calm_answers_on(day: date, **changes: str) -> dict[str, dict[str, str]]:
     """Answers a well-prepared patient gives for a session on ``day``, section by section, with
     ``changes`` by item key (``medications="yes"``)."""
-    answers = {
-        "prepare": {"support_habits": "y", "intention": "Rest and listen"},
-        "bring": {"headphones": "y", "clothes": "y", "photo_id": "y", "arrive_early": "y"},
-        "ride": {"driver_name": "Charles Babbage", "driver_phone": "(435) 555-0142",
-                 "driver_relationship": "Friend", "driver_plan": "waits", "no_driving": "y"},
-        "dayof": {"last_solid_food": f"{day}T07:30", "last_clear_liquid": f"{day}T11:30",
-                  "alcohol_cannabis": "no", "medications": "no", "new_illness": "no",
-                  "pregnancy": "no", "blood_pressure": "no"},
-        "questions": {"questions": ""},
+    typed = {
+        "support_habits": "y", "intention": "Rest and listen",
+        "headphones": "y", "clothes": "y", "photo_id": "y", "arrive_early": "y",
+        "driver_name": "Charles Babbage", "driver_phone": "(435) 555-0142",
+        "driver_relationship": "Friend", "driver_plan": "waits", "no_driving": "y",
+        "last_solid_food": f"{day}T07:30", "last_clear_liquid": f"{day}T11:30",
+        "alcohol_cannabis": "no", "medications": "no", "new_illness": "no",
+        "pregnancy": "no", "blood_pressure": "no", "questions": "",
     }
+    answers = {section: {} for section in SECTIONS}
+    for key, value in typed.items():
+        answers[SECTION_OF[key]][key] = value
     for key, value in changes.items():
         answers[SECTION_OF[key]][key] = value
     return answers

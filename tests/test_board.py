@@ -57,7 +57,7 @@ def seed_day(app, days: int, count: int, clinician_id: int | None = None,
             local = settings.to_local(starts).replace(tzinfo=None)
             dayof = {**READY, "last_solid_food": f"{local - timedelta(hours=8):%Y-%m-%dT%H:%M}",
                      "last_clear_liquid": f"{local - timedelta(hours=3):%Y-%m-%dT%H:%M}"}
-            for section in ("prepare", "bring", "dayof"):
+            for section in ("prepare", "bring", "dayof", "medicines", "health"):
                 submissions.save_section(submission, section, dayof, None)
             submissions.submit(submission, "Patient", f"key-{appointment.id}", None)
             if kind == 4 and clinician_id:

@@ -94,13 +94,14 @@ def test_patient_reads_a_short_intro_then_answers_one_section_per_page(patient):
 
     answers = calm_answers(patient)
     titles = ["Getting ready", "What to bring and wear", "Your ride home",
-              "The day of your session", "Questions for the team"]
+              "The day of your session", "Your medicines", "How you are feeling",
+              "Questions for the team"]
     for number, (section, title) in enumerate(zip(SECTIONS, titles, strict=True), start=1):
         page = patient.get(f"/checklist/step/{section}")
-        assert f"Step {number} of 5" in page.text
+        assert f"Step {number} of 7" in page.text
         assert f"<h1>{title}</h1>" in page.text
         response = save(patient, section, answers[section])
-        following = (f"/checklist/step/{SECTIONS[number]}" if number < 5
+        following = (f"/checklist/step/{SECTIONS[number]}" if number < 7
                      else "/checklist/review")
         assert response.headers["Location"] == following
 
@@ -138,7 +139,7 @@ def test_coming_back_in_a_new_browser_resumes_at_the_first_unfinished_section(
 
 def test_a_section_never_opened_is_where_the_patient_resumes_even_if_all_optional(patient):
     answers = calm_answers(patient)
-    for section in SECTIONS[:4]:
+    for section in SECTIONS[:-1]:
         save(patient, section, answers[section])
     assert main_button(patient.get("/checklist/").text) == "/checklist/step/questions"
     save(patient, "questions", {"questions": ""})
@@ -201,7 +202,7 @@ def test_driver_mobile_number_is_checked_stored_in_e164_and_shown_the_usual_way(
     assert stored(patient).answers["driver_phone"] == "+14355550142"
     page = patient.get("/checklist/step/ride")
     assert element(page.text, "driver_phone")[1]["value"] == "(435) 555-0142"
-    for section in ("prepare", "bring", "dayof", "questions"):
+    for section in ("prepare", "bring", "dayof", "medicines", "health", "questions"):
         save(patient, section, answers[section])
     assert "(435) 555-0142" in patient.get("/checklist/review").text
 
@@ -265,11 +266,11 @@ def test_answers_that_matter_do_not_scold_the_patient_but_flag_it_for_the_team(p
 
 
 def test_medication_details_are_asked_only_when_the_patient_takes_one(patient):
-    dayof = calm_answers(patient)["dayof"]
-    response = save(patient, "dayof", {**dayof, "medications": "yes"})
+    medicines = calm_answers(patient)["medicines"]
+    response = save(patient, "medicines", {**medicines, "medications": "yes"})
     assert response.status_code == 422
     assert 'href="#medications_detail"' in response.text
-    assert save(patient, "dayof", dayof).status_code == 302
+    assert save(patient, "medicines", medicines).status_code == 302
 
 
 def test_review_shows_every_answer_and_each_change_link_comes_back_to_review(patient):
@@ -519,8 +520,8 @@ def test_every_save_and_submit_writes_an_audit_row_without_health_details(patien
     walk(patient, calm_answers(patient))
     submit(patient)
     rows = audit_rows(patient)
-    assert [r.action for r in rows] == ["submission.save"] * 5 + ["submission.submit"]
-    assert [r.detail for r in rows[:5]] == [f"section {s}" for s in SECTIONS]
+    assert [r.action for r in rows] == ["submission.save"] * len(SECTIONS) + ["submission.submit"]
+    assert [r.detail for r in rows[:-1]] == [f"section {s}" for s in SECTIONS]
     for row in rows:
         assert row.actor_type == "patient_link" and row.actor_role == "patient"
         assert row.patient_id == patient_id(patient)

@@ -123,10 +123,10 @@ def test_the_fasting_note_is_ready_for_javascript_with_the_window_on_the_field(p
 def test_a_yes_to_a_health_question_says_what_happens_next(patient):
     next_step = "A nurse will look at this before your session. It does not mean your session " \
                 "is cancelled."
-    page = patient.get("/checklist/step/dayof")
+    page = patient.get("/checklist/step/health")
     assert element(page.text, "new_illness-note")  # there for JavaScript to fill
-    save(patient, "dayof", {**calm_answers(patient)["dayof"], "new_illness": "yes"})
-    assert next_step in text_of(patient.get("/checklist/step/dayof").text)
+    save(patient, "health", {**calm_answers(patient)["health"], "new_illness": "yes"})
+    assert next_step in text_of(patient.get("/checklist/step/health").text)
     review = text_of(patient.get("/checklist/review").text)
     assert review.count(next_step) == 1  # next to that answer only
 
@@ -216,9 +216,17 @@ def test_the_timeline_does_not_say_take_your_usual_medicines_after_a_medicine_to
     walk(patient, calm_answers(patient))
     submit(patient)
     assert usual in patient.get("/checklist/done").text
-    save(patient, "dayof", {**calm_answers(patient, medications="yes",
-                                           medications_detail="Lorazepam")["dayof"]})
+    save(patient, "medicines", calm_answers(patient, medications="yes",
+                                            medications_detail="Lorazepam")["medicines"])
     submit(patient)
     done = text_of(patient.get("/checklist/done").text)
     assert usual not in done
     assert "Your care team will tell you what to do about your medicines" in done
+
+
+def test_no_day_of_page_asks_more_than_three_questions(patient):
+    for section in ("dayof", "medicines", "health"):
+        page = patient.get(f"/checklist/step/{section}").text
+        form = page.split("<form")[1].split("</form>")[0]
+        questions = form.count("<legend") + form.count('<div class="field')
+        assert 1 <= questions <= 3, (section, questions)

@@ -81,9 +81,20 @@ def fill_ride_by_touch(page) -> None:
 def fill_day_of(page, day: str) -> None:
     page.get_by_label("When will you last eat solid food").fill(f"{day}T07:30")
     page.get_by_label("When will you last drink clear liquids").fill(f"{day}T11:30")
-    for key in ("alcohol_cannabis", "medications", "new_illness", "pregnancy",
-                "blood_pressure"):
+    answer_no(page, "alcohol_cannabis")
+
+
+def answer_no(page, *keys: str) -> None:
+    for key in keys:
         page.locator(f"#{key}-group").get_by_label("No", exact=True).check()
+
+
+def fill_medicines(page) -> None:
+    answer_no(page, "medications")
+
+
+def fill_health(page) -> None:
+    answer_no(page, "new_illness", "pregnancy", "blood_pressure")
 
 
 def submit_review(page, name: str = NAME) -> None:
@@ -109,6 +120,8 @@ def complete_checklist(page, journey, day: str, *, ride=None, narrow: bool = Tru
             ("bring", "What to bring and wear", by_touch(fill_bring)),
             ("ride", "Your ride home", ride or by_touch(fill_ride_by_touch)),
             ("day-of", "The day of your session", by_touch(lambda p: fill_day_of(p, day))),
+            ("medicines", "Your medicines", by_touch(fill_medicines)),
+            ("health", "How you are feeling", by_touch(fill_health)),
             ("questions", "Questions for the team", save_and_continue)):
         journey.see(page, f"step-{name}", h1, narrow=narrow)
         step(page)

@@ -17,6 +17,8 @@ from .patient_steps import (
     fill_bring,
     fill_day_of,
     fill_getting_ready,
+    fill_health,
+    fill_medicines,
     fill_ride_by_touch,
     heading,
     open_link,
@@ -157,6 +159,8 @@ def test_every_patient_page_can_be_seen_and_used(app, book, open_context, journe
              ("bring", "What to bring and wear", fill_bring),
              ("ride", "Your ride home", fill_ride_by_touch),
              ("day-of", "The day of your session", lambda p: fill_day_of(p, day)),
+             ("medicines", "Your medicines", fill_medicines),
+             ("health", "How you are feeling", fill_health),
              ("questions", "Questions for the team", lambda p: None)]
     for name, h1, fill in steps:
         measure(page, journey, f"step-{name}", h1)
@@ -199,9 +203,11 @@ def test_notes_appear_as_soon_as_the_answer_is_given(app, book, open_context, jo
         "Your session may need to move. We will call you. You can still submit.")
     page.get_by_label("When will you last eat solid food").fill(f"{day}T07:30")
     expect(food_note).to_have_text("")
+    measure(page, journey, "step-day-of-notes", "The day of your session")
+    page.goto("/checklist/step/health")
     illness = page.locator("#new_illness-group")
     illness.get_by_label("Yes", exact=True).check()
     expect(page.locator("#new_illness-note")).to_contain_text("A nurse will look at this")
-    measure(page, journey, "step-day-of-notes", "The day of your session")
+    measure(page, journey, "step-health-notes", "How you are feeling")
     illness.get_by_label("No", exact=True).check()
     expect(page.locator("#new_illness-note")).to_have_text("")

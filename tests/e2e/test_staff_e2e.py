@@ -173,8 +173,8 @@ def test_clinician_returns_a_checklist_the_patient_fixes_it_and_it_is_cleared(
     journey.see(patient, "returned-intro", "Getting ready for your session", narrow=True)
     patient.get_by_role("button", name="Check and submit your answers").tap()
     journey.see(patient, "returned-review", REVIEW, narrow=True)
-    patient.get_by_role("link", name="Change The day of your session").tap()
-    journey.see(patient, "returned-fix", "The day of your session", narrow=True)
+    patient.get_by_role("link", name="Change Your medicines").tap()
+    journey.see(patient, "returned-fix", "Your medicines", narrow=True)
     patient.get_by_label("Which ones, and when do you usually take them?").fill(
         "Zolpidem 5 mg at bedtime, two or three nights a week")
     patient.get_by_role("button", name="Save and go back to your answers").tap()
