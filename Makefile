@@ -11,7 +11,15 @@ PYTEST := PREP_ENV=testing $(BIN)/pytest
 
 .PHONY: install run test lint test-sqlite test-postgres bench audit pico messages clean
 
-install: $(VENV)/.installed
+# Each language's translations (prep_app/translations/<language>/LC_MESSAGES/messages.po),
+# compiled to the .mo files the app reads.
+TRANSLATIONS := prep_app/translations
+MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+
+install: $(VENV)/.installed $(MO)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # The Nu Html Checker (npm package vnu-jar, run with the machine's Java) for `make test`;
 # Lighthouse too for `make audit`. Both into node_modules/, at the versions package-lock.json
@@ -77,10 +85,13 @@ pico: $(LIGHTHOUSE)
 bench: install
 	$(BIN)/python -m bench
 
-# The translation template: every string wrapped in _() in the code and templates.
+# The translation template (every string wrapped in _() in the code and templates), merged
+# into each language's .po: new strings arrive there untranslated, to be written.
 messages: install
-	mkdir -p prep_app/translations
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o prep_app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching \
+	  --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.sqlite3* .pytest_cache .ruff_cache

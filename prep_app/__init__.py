@@ -55,7 +55,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_babel import Babel
 
-    from . import database
+    from . import database, languages
 
     database.configure_engine(app)
     db.init_app(app)
@@ -65,7 +65,8 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)  # COMPRESS_REGISTER is off: compress_response() calls it
     app.after_request(compress_response)
     limiter.init_app(app)
-    Babel(app, default_locale="en", default_timezone="UTC")
+    Babel(app, default_locale=languages.DEFAULT, default_timezone="UTC",
+          locale_selector=languages.select_locale)
 
 
 def compress_response(response):

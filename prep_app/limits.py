@@ -52,6 +52,11 @@ def date_of_birth(view):
     return _limits("patient", "PATIENT_RATE_LIMIT", ["POST"])(view)
 
 
+def language(view):
+    """The patient's language switch: reachable without a link, so it has its own allowance."""
+    return _limits("language", "PATIENT_RATE_LIMIT", ["GET"])(view)
+
+
 def api(view):
     """The FHIR API for integrations: every call, with a token or without."""
     return _limits("api", "API_RATE_LIMIT", None)(view)

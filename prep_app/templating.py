@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime, format_time, get_datetime_
 from flask import Flask
 from flask_babel import get_locale
 
+from . import languages
 from .assets import static_url, stylesheet_url
 from .services import settings
 
@@ -27,6 +28,18 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["clinic"] = clinic_or_fallback
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["stylesheet_url"] = stylesheet_url
+    app.jinja_env.globals["page_language"] = page_language
+    app.jinja_env.globals["other_languages"] = other_languages
+
+
+def page_language() -> str:
+    """What ``<html lang>`` says: the language the page is written in."""
+    return str(get_locale() or languages.DEFAULT)
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """The languages a patient page can switch to: (code, its own name)."""
+    return [(code, name) for code, name in languages.NAMES.items() if code != page_language()]
 
 
 def clinic_or_fallback():

@@ -48,6 +48,7 @@ MATRIX = {
     "patient.review": PATIENT,
     "patient.done": PATIENT,
     "patient.leave": PATIENT,
+    "patient.language": OPEN,  # it only sets the language, so the link-problem page has it too
     "frontdesk.board": STAFF,
     "frontdesk.board_print": STAFF,
     "frontdesk.new_appointment": STAFF,

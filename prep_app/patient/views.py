@@ -7,6 +7,7 @@ later page finds the appointment through the session, never through an id in the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import (
@@ -23,12 +24,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import limits, timeline
+from .. import languages, limits, timeline
 from ..database import after_commit, writes_on_get
 from ..errors import on_input_error
 from ..models import ItemKind, SubmissionStatus, utcnow
 from ..readiness import is_shown, raised_flags
-from ..services import checklists, links, settings, status, submissions
+from ..services import audit, checklists, links, settings, status, submissions
 from ..services.checklists import FrozenItem
 from ..services.errors import Conflict, InputError
 from . import forms
@@ -36,7 +37,9 @@ from . import forms
 bp = Blueprint("patient", __name__)
 
 LINK_KEY, DOB_KEY = "patient_link_id", "patient_dob_ok"
-PUBLIC_ENDPOINTS = {"patient.open_link"}
+PUBLIC_ENDPOINTS = {"patient.open_link", "patient.language"}
+# Where the language switch may lead back to: a page of the checklist, never elsewhere.
+BACK_TO = re.compile(r"/checklist/[a-z0-9_/-]*")
 # Saved, conflict (another tab saved first), or invalid (errors to show; valid parts saved).
 SAVED, CONFLICT, INVALID = "saved", "conflict", "invalid"
 STATUS = {SAVED: 200, CONFLICT: 409, INVALID: 422}
@@ -109,10 +112,34 @@ def open_link(token: str):
         return link_problem()
     if session.get(LINK_KEY) != link.id:
         forget_link()  # another appointment's link was open in this browser
+        session.pop(languages.SESSION_KEY, None)  # so was, maybe, another patient's language
     session[LINK_KEY] = link.id
     g.patient_link = link
     links.record_open(link)
     return redirect(url_for("patient.start"))
+
+
+@bp.get("/checklist/language")
+@writes_on_get
+@limits.language
+def language():
+    """Switch the patient pages' language (``?to=es``, then back to the page it was clicked
+    on); once the patient is let in, it is kept on their record too, so their texts and emails
+    come in it."""
+    chosen = languages.supported(request.args.get("to"))
+    if chosen is None:
+        raise InputError("That language is not available.")
+    session[languages.SESSION_KEY] = chosen
+    link_id = session.get(LINK_KEY)
+    link = links.find_usable(link_id=link_id) if isinstance(link_id, int) else None
+    if link is not None and not needs_dob_check(link) and not is_locked(link) \
+            and link.appointment.patient.language != chosen:
+        patient = link.appointment.patient
+        patient.language = chosen
+        audit.record("patient.language", record_type="patient", record_id=patient.id,
+                     patient_id=patient.id, detail=f"language {chosen}", actor=link)
+    back = request.args.get("back", "")
+    return redirect(back if BACK_TO.fullmatch(back) else url_for("patient.start"))
 
 
 @bp.route("/checklist/verify", methods=["GET", "POST"])

@@ -14,8 +14,11 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
+from .. import languages
 from ..config import public_base_url
 from ..extensions import db
 from ..gateways import GatewayFailure, OptedOut, Outgoing, PermanentFailure
@@ -36,7 +39,12 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each time: 30 s, 1, 2, 4 minutes
-SUBJECTS = {MessagePurpose.LINK: "Your checklist before your visit"}
+SUBJECTS = {MessagePurpose.LINK: _l("Your checklist before your visit")}
+# How a text (short) and an email (long) write the session's day and time, in each language.
+WHEN_FORMATS = {
+    "en": ("EEE d MMM HH:mm", "EEEE d MMMM y 'at' HH:mm"),
+    "es": ("EEE d MMM HH:mm", "EEEE d 'de' MMMM 'de' y, 'a las' HH:mm"),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -169,15 +177,20 @@ def _address(message: Message) -> str | None:
 
 
 def compose(message: Message, url: str) -> tuple[str, str]:
-    """(subject, body) of a message: no clinical detail, no last name, no date of birth."""
+    """(subject, body) of a message: no clinical detail, no last name, no date of birth. A
+    message to the patient is written in the patient's language."""
     clinic = settings.get()
     local = settings.to_local(message.appointment.starts_at)
+    language = (languages.of_patient(message.appointment.patient)
+                if message.recipient == MessageRecipient.PATIENT else languages.DEFAULT)
+    short, long = WHEN_FORMATS[language]
     context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": clinic.phone,
-               "url": url, "short_when": format_datetime(local, "EEE d MMM HH:mm", locale="en"),
-               "long_when": format_datetime(local, "EEEE d MMMM y 'at' HH:mm", locale="en")}
-    body = render_template(f"messages/{message.purpose}_{message.channel}.txt", **context)
-    return SUBJECTS.get(message.purpose, ""), body.strip() + ("\n" if message.channel ==
-                                                              MessageChannel.EMAIL else "")
+               "url": url, "short_when": format_datetime(local, short, locale=language),
+               "long_when": format_datetime(local, long, locale=language)}
+    with force_locale(language):
+        body = render_template(f"messages/{message.purpose}_{message.channel}.txt", **context)
+        subject = str(SUBJECTS.get(message.purpose, ""))
+    return subject, body.strip() + ("\n" if message.channel == MessageChannel.EMAIL else "")
 
 
 def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
