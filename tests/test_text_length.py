@@ -11,10 +11,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from jinja2 import StrictUndefined
 
+from prep_app import languages
 from prep_app.extensions import db
-from prep_app.models import Appointment, Message, MessageChannel, MessagePurpose, MessageRecipient
+from prep_app.models import (
+    Appointment,
+    Message,
+    MessageChannel,
+    MessagePurpose,
+    MessageRecipient,
+    Patient,
+)
 from prep_app.services import appointments as appointment_service
 from prep_app.services import links, messages, settings
 
@@ -30,7 +39,7 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")  # two septets each
 LONG = {
     "sender": "Red Rock Family Health Clinics",  # 30: all MESSAGE_SENDER_NAME keeps
     "url": "https://prep.cedarcityclinic.org/p/" + secrets.token_urlsafe(links.TEXT_TOKEN_BYTES),
-    "short_when": "Wed 30 Sep 10:45",
+    "short_when": "Wed 30 Sep 10:45",  # the longest in Spanish: "mié 30 sept 10:45"
     "long_when": "Wednesday 30 September 2026 at 10:45",
     "phone": "+1 (435) 555-0100",
 }
@@ -51,10 +60,14 @@ def test_there_are_text_templates():
     assert "link_sms.txt" in text_templates()
 
 
+@pytest.mark.parametrize("language", list(languages.NAMES))
 @pytest.mark.parametrize("name", text_templates())
-def test_each_text_fits_in_one_sms_with_long_realistic_values(app, name):
+def test_each_text_fits_in_one_sms_with_long_realistic_values(app, name, language):
     strict = app.jinja_env.overlay(undefined=StrictUndefined)
-    body = strict.get_template(f"messages/{name}").render(**LONG).strip()
+    when = {"es": "mié 30 sept 10:45"}.get(language, LONG["short_when"])
+    with app.app_context(), force_locale(language):
+        body = strict.get_template(f"messages/{name}").render(
+            **{**LONG, "short_when": when}).strip()
     assert septets(body) <= SMS_LIMIT, f"{name}: {septets(body)} characters: {body}"
     assert "STOP" in body and LONG["url"] in body and LONG["phone"] in body
 
@@ -71,19 +84,29 @@ def test_the_gsm7_count_knows_the_characters_that_take_two():
 
 
 def test_each_text_the_worker_composes_fits_in_one_sms(make_app):
+    assert composed_texts(make_app, "en")
+
+
+def composed_texts(make_app, language: str) -> list[str]:
     """The same through the worker's own composing (its date format, the clinic's phone, a
-    real text link), for a session on the longest weekday-month-time there is."""
+    real text link), for a session on the longest weekday-month-time there is, for a patient
+    of ``language`` (tests/test_spanish.py has it in Spanish): each text, checked."""
     app = make_app(MESSAGE_SENDER_NAME=LONG["sender"])
     base = LONG["url"].split("/p/")[0]
     with app.app_context():
         settings.get().phone = LONG["phone"]
         starts_at = appointment_service.local_to_utc(datetime(2026, 9, 30, 10, 45))
+        bodies = []
         for purpose in MessagePurpose:
             if not (TEMPLATES / f"{purpose}_sms.txt").exists():
                 continue
-            message = Message(appointment=Appointment(starts_at=starts_at), purpose=purpose,
+            patient = Patient(language=language)
+            message = Message(appointment=Appointment(starts_at=starts_at, patient=patient),
+                              purpose=purpose,
                               channel=MessageChannel.SMS, recipient=MessageRecipient.PATIENT)
             token = secrets.token_urlsafe(links.TEXT_TOKEN_BYTES)
             _, body = messages.compose(message, links.public_url(token, base))
             assert septets(body) <= SMS_LIMIT, f"{purpose}: {septets(body)} characters: {body}"
+            bodies.append(body)
         db.session.rollback()
+    return bodies

@@ -1,5 +1,5 @@
-"""Patient-facing words are ready for translation (Spanish pages are next): the extraction that
-`make messages` runs finds them in the templates and the forms."""
+"""Patient-facing words are ready for translation: the extraction that `make messages` runs finds
+them in the templates and the forms (tests/test_spanish.py checks each has its Spanish)."""
 
 from pathlib import Path
 
