@@ -138,3 +138,123 @@ ITEMS = [
      "help_text": "Leave this empty if you have none.",
      "staff_label": "Has a question for the team"},
 ]
+
+
+# The patient's words in other languages, by section and item key (staff words stay English).
+# Written for the reader, not word for word: plain Latin American Spanish, "usted".
+TRANSLATIONS = {"es": {
+    "sections": {
+        "prepare": {"title": "Cómo prepararse",
+                    "intro": "La ketamina suele ayudar más junto con el resto de su cuidado. "
+                             "Estas son las costumbres que la apoyan."},
+        "bring": {"title": "Qué traer y qué ponerse",
+                  "intro": "Algunas cosas pequeñas hacen que la hora sea más cómoda. Por favor, "
+                           "marque cada una. Si alguna es difícil para usted, díganos en el "
+                           "último paso o llámenos."},
+        "ride": {"title": "Su viaje a casa",
+                 "intro": "La ketamina le sigue haciendo efecto por unas horas después de la "
+                          "sesión, así que alguien tiene que llevarlo a su casa en carro. No "
+                          "podemos empezar la sesión si nadie lo va a llevar."},
+        "dayof": {"title": "El día de su sesión",
+                  "intro": "¿Cuándo va a comer y beber por última vez? Está bien si no sabe "
+                           "la hora exacta. No hay respuestas malas: si algo tiene que ver con "
+                           "usted, lo vamos a tener en cuenta."},
+        "medicines": {"title": "Sus medicamentos",
+                      "intro": "Algunos medicamentos cambian cómo funciona la ketamina. "
+                               "Si nos dice, su equipo puede planear."},
+        "health": {"title": "Cómo se siente",
+                   "intro": "Estas respuestas ayudan a su equipo de atención a cuidarlo. No "
+                            "hay respuestas malas."},
+        "questions": {"title": "Preguntas para el equipo",
+                      "intro": "¿Tiene algo en mente? Su equipo de atención lee esto antes de "
+                               "su sesión."},
+    },
+    "items": {
+        "support_habits": {
+            "label": "Pienso seguir con lo que me ayuda entre sesiones, como la terapia, "
+                     "escribir un diario o meditar.",
+            "help_text": "Lo que vaya con su plan de cuidado. Si no sabe cuál es, pregúntenos."},
+        "intention": {
+            "label": "¿Hay algo en lo que le gustaría enfocarse en esta sesión? (opcional)",
+            "help_text": "Unas pocas palabras bastan. Puede dejarlo en blanco."},
+        "headphones": {
+            "label": "Voy a traer audífonos.",
+            "help_text": "La música sin letra suele ser mejor: la letra de una canción puede "
+                         "distraerlo de la experiencia."},
+        "clothes": {
+            "label": "Voy a usar ropa cómoda.",
+            "help_text": "Va a estar sentado o recostado por más o menos una hora."},
+        "photo_id": {"label": "Voy a traer una identificación con foto."},
+        "arrive_early": {
+            "label": "Voy a llegar un poco antes, para tener tiempo de acomodarme.",
+            "help_text": "Al final, su horario le muestra a qué hora llegar."},
+        "ride_not_yet": {
+            "label": "Todavía estoy buscando quién me lleve. Lo voy a escribir aquí después.",
+            "help_text": "Igual puede enviar el resto de sus respuestas. No podemos empezar su "
+                         "sesión hasta saber quién lo va a llevar a su casa."},
+        "driver_name": {
+            "label": "Nombre completo de la persona que lo va a llevar",
+            "help_text": "Un adulto de su confianza."},
+        "driver_phone": {
+            "label": "Número de celular de esa persona",
+            "help_text": "Puede que le mandemos un mensaje o la llamemos cuando usted esté "
+                         "listo para irse a casa."},
+        "driver_relationship": {
+            "label": "¿De dónde la conoce?",
+            "help_text": "Por ejemplo: pareja, amigo, mamá o papá."},
+        "driver_plan": {
+            "label": "¿Esa persona lo va a esperar?",
+            "options": {"waits": "Me va a esperar en la clínica",
+                        "returns": "Va a regresar a recogerme"}},
+        "driver_return_time": {
+            "label": "¿A qué hora va a regresar?",
+            "help_text": "El día de su sesión. Solo hace falta si no lo va a esperar."},
+        "no_driving": {
+            "label": "No voy a manejar, andar en bicicleta ni usar máquinas hasta el día "
+                     "siguiente, después de dormir una noche."},
+        "last_solid_food": {
+            "label": "¿Cuándo va a comer comida sólida por última vez antes de su sesión?",
+            "help_text": "Escriba el día y la hora. Si llena esto el mismo día y ya comió, "
+                         "escriba cuándo comió. Está bien si no sabe la hora exacta."},
+        "last_clear_liquid": {
+            "label": "¿Cuándo va a tomar líquidos claros por última vez?",
+            "help_text": "Los líquidos claros son el agua, el jugo claro, y el té o el café "
+                         "negro (sin leche). Está bien si no sabe la hora exacta."},
+        "alcohol_cannabis": {
+            "label": "¿Va a tomar alcohol o usar cannabis en las 24 horas antes de su sesión?"},
+        "medications": {
+            "label": "¿Toma una benzodiazepina (como lorazepam, clonazepam o alprazolam), "
+                     "lamotrigina, un estimulante, un opioide o un medicamento para dormir?",
+            "help_text": "Por favor, no deje de tomar ninguno por su cuenta: con algunos es "
+                         "peligroso dejarlos de golpe. Díganos, y su equipo lo va a planear "
+                         "con usted."},
+        "medications_detail": {
+            "label": "¿Cuáles toma, y a qué hora los toma normalmente?",
+            "help_text": "Solo hace falta si contestó que sí a la pregunta de arriba."},
+        "new_illness": {
+            "label": "En la última semana, ¿ha tenido fiebre, síntomas de gripe u otra "
+                     "enfermedad nueva?"},
+        "pregnancy": {
+            "label": "¿Hay alguna posibilidad de que esté embarazada?",
+            "help_text": "Conteste que no si esto no tiene que ver con usted."},
+        "blood_pressure": {
+            "label": "¿Ha tenido algún problema con la presión arterial últimamente?"},
+        "questions": {
+            "label": "Sus preguntas o preocupaciones (opcional)",
+            "help_text": "Déjelo en blanco si no tiene ninguna."},
+    },
+}}
+
+
+def item_translations(key: str) -> dict:
+    """An item's words in each language, as ``ChecklistItem.translations`` stores them."""
+    return {language: words["items"][key] for language, words in TRANSLATIONS.items()
+            if key in words["items"]}
+
+
+def sections_with_translations() -> list[dict]:
+    """SECTIONS with each one's words in the other languages, as a version stores them."""
+    return [{**section, "translations": {language: words["sections"][section["key"]]
+                                         for language, words in TRANSLATIONS.items()
+                                         if section["key"] in words["sections"]}}
+            for section in SECTIONS]

@@ -300,7 +300,8 @@ class ChecklistVersion(db.Model):
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id"))
     number: Mapped[int] = mapped_column(Integer)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Ordered section keys with their titles and intros: [{"key", "title", "intro"}, ...]
+    # Ordered section keys with their titles and intros, and those in other languages:
+    # [{"key", "title", "intro", "translations": {"es": {"title", "intro"}}}, ...]
     sections: Mapped[list] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -329,6 +330,9 @@ class ChecklistItem(db.Model):
     show_if: Mapped[dict | None] = mapped_column(JSON)
     # Short staff-facing words for a reason: "No driver named", "Alcohol or cannabis".
     staff_label: Mapped[str] = mapped_column(String(120), default="")
+    # The patient-facing words in other languages, by language code:
+    # {"es": {"label": ..., "help_text": ..., "options": {value: label}}}. English is above.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
 

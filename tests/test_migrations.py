@@ -90,3 +90,50 @@ def test_check_notices_a_database_that_differs_from_the_models(empty_app, caplog
         db.session.commit()
     assert flask_db(empty_app, "check").exit_code != 0
     assert "ix_appointments_starts_at" in caplog.text
+
+
+def test_the_default_checklist_already_installed_gets_its_spanish(empty_app):
+    """A database that had the default checklist before translations: its items and sections
+    get the Spanish, except words the clinic changed (they stay English until translated)."""
+    import json
+
+    from prep_app import default_checklist
+
+    assert flask_db(empty_app, "upgrade", "e5c0d4a1b7f2").exit_code == 0
+    sections = [{**s} for s in default_checklist.SECTIONS]
+    sections[1]["title"] = "Our own words"  # "bring"
+    with empty_app.app_context():
+        db.session.execute(text("INSERT INTO checklists (id, key, name) VALUES (1, :k, 'x')"),
+                           {"k": default_checklist.KEY})
+        db.session.execute(text(
+            "INSERT INTO checklist_versions (id, checklist_id, number, is_current, sections, "
+            "published_at) VALUES (1, 1, 1, :t, :s, '2026-01-01 00:00:00')"),
+            {"t": True, "s": json.dumps(sections)})
+        specs = {spec["key"]: spec for spec in default_checklist.ITEMS}
+        rows = [("driver_plan", specs["driver_plan"]["label"]),
+                ("headphones", "Bring your own headphones."),  # the clinic's own label
+                ("photo_id", specs["photo_id"]["label"])]
+        for position, (key, label) in enumerate(rows, start=1):
+            spec = specs[key]
+            db.session.execute(text(
+                "INSERT INTO checklist_items (version_id, key, section, position, label, "
+                "help_text, kind, options, is_required, is_blocking, flag_rule, staff_label) "
+                "VALUES (1, :key, :section, :position, :label, :help, :kind, :options, :t, "
+                ":f, 'none', '')"),
+                {"key": key, "section": spec["section"], "position": position, "label": label,
+                 "help": spec.get("help_text", ""), "kind": spec["kind"], "t": True, "f": False,
+                 "options": json.dumps(spec.get("options"))})
+        db.session.commit()
+    assert flask_db(empty_app, "upgrade").exit_code == 0
+    with empty_app.app_context():
+        spanish = checklists.frozen(1, "es")
+        by_key = spanish.items_by_key
+        assert by_key["driver_plan"].label == "¿Esa persona lo va a esperar?"
+        assert dict(by_key["driver_plan"].options)["waits"] == "Me va a esperar en la clínica"
+        assert by_key["photo_id"].label == "Voy a traer una identificación con foto."
+        assert by_key["headphones"].label == "Bring your own headphones."  # no Spanish for it
+        assert by_key["headphones"].help_text.startswith("La música sin letra")
+        titles = {s["key"]: s["title"] for s in spanish.sections}
+        assert titles["ride"] == "Su viaje a casa" and titles["bring"] == "Our own words"
+        assert checklists.frozen(1).items_by_key["photo_id"].label == "I will bring a photo ID."
+    assert flask_db(empty_app, "downgrade", "e5c0d4a1b7f2").exit_code == 0

@@ -13,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from prep_app import default_checklist
 from prep_app.extensions import db
 from prep_app.models import Appointment, AuditEvent, Message, utcnow
 from prep_app.services import appointments as appointment_service
@@ -20,7 +21,7 @@ from prep_app.services import messages
 
 from .browserlike import tags
 from .conftest import clinic_time
-from .patient_forms import open_link, patient_browser
+from .patient_forms import calm_answers, open_link, patient_browser, submit, walk
 from .test_text_length import composed_texts
 from .worker_process import Worker, wait_until
 
@@ -68,6 +69,7 @@ def test_patient_can_switch_to_spanish_and_it_is_remembered(app, book):
     page = browser.get("/checklist/step/ride").text
     assert html_lang(page) == "es"
     assert "Guardar y seguir" in page and "Save and continue" not in page
+    assert "Su viaje a casa" in page and "Me va a esperar en la clínica" in page  # the items
     assert switch_link(page, "en")  # and the way back
     assert language_of(app, appointment_id) == "es"
     with app.app_context():
@@ -127,6 +129,13 @@ def test_the_link_problem_and_error_pages_follow_the_language(app, client):
     assert missing.status_code == 404 and html_lang(missing.text) == "es"
 
 
+def test_the_switch_never_carries_the_links_token(client):
+    """On the page a dead link gets, the switch does not lead back to /p/<token>."""
+    page = client.get("/p/" + "x" * 43)
+    assert page.status_code == 404 and "x" * 43 not in page.text
+    assert switch_link(page.text, "es") == "/checklist/language?to=es"
+
+
 def test_the_switch_leads_only_back_into_the_checklist(app, client):
     for back in ("https://evil.example/", "//evil.example/checklist/", "/staff/"):
         response = client.get("/checklist/language", query_string={"to": "es", "back": back})
@@ -148,6 +157,35 @@ def test_spanish_text_message_fits_160(make_app):
     bodies = composed_texts(make_app, "es")
     assert bodies and all("Llame" in body and "STOP" in body for body in bodies)
     assert any("mié 30 sept 10:45" in body for body in bodies)
+
+
+def test_the_default_checklist_ships_with_its_spanish():
+    """Every patient-facing word of the default checklist has its Spanish."""
+    spanish = default_checklist.TRANSLATIONS["es"]
+    for section in default_checklist.SECTIONS:
+        words = spanish["sections"][section["key"]]
+        assert words["title"] and words["intro"], section["key"]
+    for spec in default_checklist.ITEMS:
+        words = spanish["items"][spec["key"]]
+        assert words["label"], spec["key"]
+        assert bool(words.get("help_text")) == bool(spec.get("help_text")), spec["key"]
+        assert set(words.get("options", {})) == {v for v, _ in spec.get("options") or []}
+
+
+def test_a_spanish_patients_answers_show_in_spanish_to_them_and_in_english_to_staff(
+        app, book, login_as):
+    appointment_id, token = book()
+    browser = patient_browser(app, token)
+    browser.get("/checklist/language?to=es")
+    walk(browser, calm_answers(browser))
+    review = browser.get("/checklist/review").text
+    assert "¿Esa persona lo va a esperar?" in review and "Will your driver wait" not in review
+    assert submit(browser).status_code == 302
+    done = browser.get("/checklist/done").text
+    assert html_lang(done) == "es" and "Su plan para ese día" in done
+    clinician = login_as("clinician", app.test_client())
+    page = clinician.get(f"/review/{appointment_id}").text
+    assert "Will your driver wait for you?" in page and "¿Esa persona" not in page
 
 
 def patient_msgids() -> set:

@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -183,7 +184,7 @@ def _context():
     appointment = g.appointment
     submission = appointment.submission
     version = checklists.frozen(submission.checklist_version_id if submission
-                                else checklists.current_version_id())
+                                else checklists.current_version_id(), str(get_locale()))
     answers = submissions.answers_of(submission)
     return appointment, submission, version, answers
 
@@ -389,7 +390,8 @@ def _review_page(form, outcome: str | None = None):
     # An optional tick box left empty ("I am still arranging a ride") says nothing here.
     shown = [i for i in version.items if is_shown(rules[i.key], answers)
              and (i.is_required or i.kind != ItemKind.CONFIRM or answers.get(i.key))]
-    missing = submissions.missing_required(submission)
+    missing = [version.items_by_key[item.key] for item in
+               submissions.missing_required(submission)]
     missing_sections = {item.section for item in missing}
     return render_template(
         "patient/review.html", form=form, sections=list(version.sections), items=shown,

@@ -6,7 +6,7 @@ frozen copy of every version it has read: the patient's pages then need no query
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from flask import current_app
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import default_checklist
 from ..extensions import db
+from ..languages import DEFAULT as DEFAULT_LANGUAGE
 from ..models import Checklist, ChecklistItem, ChecklistVersion, FlagRule, ItemKind
 from ..readiness import ItemRule
 
@@ -27,7 +28,7 @@ def install_default() -> tuple[ChecklistVersion, bool]:
         checklist = Checklist(key=default_checklist.KEY, name=default_checklist.NAME)
         db.session.add(checklist)
     version = ChecklistVersion(checklist=checklist, number=1, is_current=True,
-                               sections=default_checklist.SECTIONS)
+                               sections=default_checklist.sections_with_translations())
     for position, spec in enumerate(default_checklist.ITEMS, start=1):
         version.items.append(ChecklistItem(
             key=spec["key"], section=spec["section"], position=position, label=spec["label"],
@@ -36,6 +37,7 @@ def install_default() -> tuple[ChecklistVersion, bool]:
             is_blocking=spec.get("is_blocking", False),
             flag_rule=FlagRule(spec.get("flag_rule", "none")), show_if=spec.get("show_if"),
             staff_label=spec.get("staff_label", ""),
+            translations=default_checklist.item_translations(spec["key"]),
         ))
     db.session.add(version)
     db.session.flush()
@@ -59,6 +61,26 @@ class FrozenItem:
     flag_rule: FlagRule
     show_if: dict | None
     staff_label: str
+    # The patient's words in other languages: {"es": {"label", "help_text", "options"}}.
+    translations: dict | None = None
+
+    def in_language(self, language: str) -> FrozenItem:
+        """The item with its patient-facing words in ``language``, each falling back to the
+        English one where it has none (staff words stay English)."""
+        words = (self.translations or {}).get(language) or {}
+        options = self.options
+        if options and words.get("options"):
+            options = tuple((value, words["options"].get(value) or label)
+                            for value, label in options)
+        return replace(self, label=words.get("label") or self.label,
+                       help_text=words.get("help_text") or self.help_text, options=options)
+
+
+def section_in_language(section: dict, language: str) -> dict:
+    """A section ({"key", "title", "intro", "translations"}) with its words in ``language``."""
+    words = (section.get("translations") or {}).get(language) or {}
+    return {**section, "title": words.get("title") or section["title"],
+            "intro": words.get("intro") or section.get("intro", "")}
 
 
 @dataclass(frozen=True)
@@ -81,9 +103,17 @@ class FrozenVersion:
         return {item.id: item.key for item in self.items}
 
 
-def frozen(version_id: int) -> FrozenVersion:
-    """The version as plain data, read once per process (per app, so tests stay apart)."""
+def frozen(version_id: int, language: str = DEFAULT_LANGUAGE) -> FrozenVersion:
+    """The version as plain data, read once per process (per app, so tests stay apart), with
+    its patient-facing words in ``language`` (English where an item has no translation)."""
     cache = current_app.extensions.setdefault("prep_checklist_versions", {})
+    if language != DEFAULT_LANGUAGE:
+        if (version_id, language) not in cache:
+            english = frozen(version_id)
+            cache[version_id, language] = replace(
+                english, items=tuple(item.in_language(language) for item in english.items),
+                sections=tuple(section_in_language(s, language) for s in english.sections))
+        return cache[version_id, language]
     if version_id not in cache:
         version = db.session.get(ChecklistVersion, version_id)
         if version is None:
@@ -94,6 +124,7 @@ def frozen(version_id: int) -> FrozenVersion:
             options=tuple(tuple(o) for o in i.options) if i.options else None,
             is_required=i.is_required, is_blocking=i.is_blocking, flag_rule=FlagRule(i.flag_rule),
             show_if=dict(i.show_if) if i.show_if else None, staff_label=i.staff_label or "",
+            translations=dict(i.translations) if i.translations else None,
         ) for i in version.items)
         present = {item.section for item in items}
         sections = tuple(dict(s) for s in version.sections if s["key"] in present)
