@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .clinician.views import bp as clinician_bp
+    from .driver.views import bp as driver_bp
     from .fhir.views import bp as fhir_bp
     from .frontdesk.schedule import bp as schedule_bp
     from .frontdesk.views import bp as frontdesk_bp
@@ -96,8 +97,8 @@ def register_blueprints(app: Flask) -> None:
     from .main import bp as main_bp
     from .patient.views import bp as patient_bp
 
-    for bp in (main_bp, patient_bp, auth_bp, frontdesk_bp, schedule_bp, clinician_bp,
-               admin_bp, fhir_bp, hooks_bp):
+    for bp in (main_bp, patient_bp, driver_bp, auth_bp, frontdesk_bp, schedule_bp,
+               clinician_bp, admin_bp, fhir_bp, hooks_bp):
         app.register_blueprint(bp)
 
 

@@ -3,7 +3,8 @@
 The views wear these decorators; the numbers are settings (``SIGN_IN_RATE_LIMIT``,
 ``PATIENT_RATE_LIMIT``, ``API_RATE_LIMIT``, ``OVERALL_RATE_LIMIT``) and the counts live where
 ``RATELIMIT_STORAGE_URI`` says. A burst gets the calm 429 page (errors.py) with Retry-After.
-Only unsafe requests, link openings and FHIR API calls count: reading a form is not a try.
+Only unsafe requests, link openings and FHIR API calls count: reading a form is not a try
+(the driver's page, reached from a text by a stranger to the app, counts every request).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def sign_in(view):
 def patient_link(view):
     """Opening a link; it shares one allowance with the date-of-birth answers."""
     return _limits("patient", "PATIENT_RATE_LIMIT", ["GET"])(view)
+
+
+def driver(view):
+    """The driver's page and answers (any method), on the patients' allowance."""
+    return _limits("driver", "PATIENT_RATE_LIMIT", None)(view)
 
 
 def date_of_birth(view):

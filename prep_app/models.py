@@ -108,6 +108,13 @@ class CancelReason(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+class DriverReply(enum.StrEnum):
+    """The driver's answer on their own page."""
+
+    COMING = "coming"  # "I'll be there"
+    NOT_COMING = "not_coming"  # "I can't make it"
+
+
 class Decision(enum.StrEnum):
     CLEARED = "cleared"
     FOLLOW_UP = "follow_up"
@@ -238,6 +245,11 @@ class Appointment(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Cleared by a clinician when checked in (None: checked in before this was kept).
     ready_on_arrival: Mapped[bool | None] = mapped_column(Boolean)
+    # The patient's answer on the ride page: may the clinic text the driver? (None: not asked,
+    # no mobile number given.) And the driver's own answer on their page, with when.
+    is_driver_text_allowed: Mapped[bool | None] = mapped_column(Boolean)
+    driver_reply: Mapped[DriverReply | None] = mapped_column(_enum(DriverReply))
+    driver_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -277,6 +289,25 @@ class PatientLink(db.Model):
     dob_failures_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     appointment: Mapped[Appointment] = relationship(back_populates="links")
+
+
+class DriverLink(db.Model):
+    """The driver's own link to one appointment's ride home, sent by text when the patient
+    agreed: the same machinery as a patient's link (only the SHA-256 hash of the token is
+    stored), its own expiry (the end of the session's day), and it reaches only the driver's
+    page. A new driver or number revokes it."""
+
+    __tablename__ = "driver_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship()
 
 
 class Checklist(db.Model):
@@ -436,9 +467,9 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # staff | patient_link | api_token | system
+    # staff | patient_link | driver_link | api_token | system
     actor_type: Mapped[str] = mapped_column(String(20))
-    # users.id, links.id or api_tokens.id
+    # users.id, links.id (a patient's or a driver's) or api_tokens.id
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_role: Mapped[str] = mapped_column(String(20), default="")
     action: Mapped[str] = mapped_column(String(60))
@@ -552,6 +583,7 @@ class MessageChannel(enum.StrEnum):
 
 class MessagePurpose(enum.StrEnum):
     LINK = "link"  # the personal link, when booked or when the desk presses "Send link"
+    DRIVER_LINK = "driver_link"  # the driver's own link, when the patient agreed to texts
     REMINDER = "reminder"  # before the session, while the checklist is not submitted
 
 

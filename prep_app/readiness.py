@@ -44,6 +44,7 @@ _LABELS = {
     Status.CANCELLED: "Cancelled",
 }
 _QUEUE_RANK = {Status.NEEDS_ATTENTION: 0, Status.AWAITING_REVIEW: 1}
+DRIVER_DECLINED = "Driver said they can't make it"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Facts:
     answers_hash: str | None = None
     review: ReviewFacts | None = None  # the latest decision, if any
     is_moved_to_new_day: bool = False  # its answers tied to the old day are asked again
+    driver_reply: str | None = None  # the driver's own answer: coming | not_coming | None
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def flag_details(items: Sequence[ItemRule], answers: Mapping[str, str]) -> dict[
 def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime) -> Readiness:
     if facts.is_cancelled:
         return Readiness(Status.CANCELLED, ("Appointment cancelled",))
-    readiness = _before_arrival(items, facts, timing, now)
+    readiness = _driver_declined(_before_arrival(items, facts, timing, now), facts)
     if readiness.flags:
         said = flag_details(items, facts.answers)
         readiness = replace(readiness, flag_answers=tuple(
@@ -217,6 +219,15 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
     if blocking or flags:
         return Readiness(Status.NEEDS_ATTENTION, (*changed, *blocking, *flags), flags, blocking)
     return Readiness(Status.AWAITING_REVIEW, changed or ("Submitted; waiting for a clinician",))
+
+
+def _driver_declined(readiness: Readiness, facts: Facts) -> Readiness:
+    """The driver said they can't make it: no ride home, so the desk must act, whatever the
+    answers and the review say (until the patient names another driver)."""
+    if facts.driver_reply != "not_coming":
+        return readiness
+    return replace(readiness, status=Status.NEEDS_ATTENTION,
+                   reasons=(DRIVER_DECLINED, *readiness.reasons))
 
 
 def _decided(review: ReviewFacts, flags: tuple[str, ...], blocking: tuple[str, ...]

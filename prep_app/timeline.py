@@ -26,6 +26,11 @@ class Moment:
     is_night: bool = False  # in the night before the session: say so next to the time
 
 
+def session_end(starts_at: datetime, session_minutes: int) -> datetime:
+    """When the session is expected to end: the driver's pick-up time (UTC in, UTC out)."""
+    return starts_at.astimezone(UTC) + timedelta(minutes=session_minutes)
+
+
 def prep_timeline(starts_at: datetime, timezone: str, solid_fast_hours: int,
                   clear_fast_hours: int, arrive_early_minutes: int, *,
                   session_minutes: int | None = None, pick_up: time | None = None,

@@ -29,6 +29,9 @@ DESK_AND_ADMIN = {**STAFF, "clinician": "forbidden"}
 # An integration's API token, never a session: everyone here is refused (tests/test_fhir_api.py).
 API_TOKEN = dict.fromkeys(VISITORS, "unauthorized")
 SIGNED_BY_PROVIDER = dict.fromkeys(VISITORS, "forbidden")  # webhooks: only with a signature
+# The driver's pages: only a driver's own link opens them (tests/test_driver.py), through the
+# patients' door (patient.open_link); nobody else, patient or staff, gets in.
+DRIVER = dict.fromkeys(VISITORS, "no_link")
 
 MATRIX = {
     "static": OPEN,
@@ -49,6 +52,9 @@ MATRIX = {
     "patient.done": PATIENT,
     "patient.leave": PATIENT,
     "patient.language": OPEN,  # it only sets the language, so the link-problem page has it too
+    "driver.ride": DRIVER,
+    "driver.coming": DRIVER,
+    "driver.not_coming": DRIVER,
     "frontdesk.board": STAFF,
     "frontdesk.board_print": STAFF,
     "frontdesk.new_appointment": STAFF,

@@ -24,3 +24,11 @@ def test_the_patients_pages_and_forms_are_extracted_for_translation():
                   "Save and continue", "Your date of birth", "Please answer this question.",
                   "This link is not working", "Your timeline"):
         assert words in messages, words
+
+
+def test_the_drivers_page_and_the_patients_notice_are_extracted_for_translation():
+    messages = extracted()
+    for words in ("Can you drive %(name)s home?", "I'll be there", "I can't make it",
+                  "May we text your driver?",
+                  "Your driver said they can't make it. Please name another driver or call us."):
+        assert words in messages, words

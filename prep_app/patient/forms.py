@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import ChecklistItem, ItemKind
+from ..services import drivers
 from ..services.appointments import AppointmentError, normalise_phone
 from ..services.text import clean
 from ..templating import pretty_phone
@@ -70,13 +71,32 @@ class AttestForm(VersionedForm):
     submit_key = HiddenField()
 
 
+# Asked on the page that asks for the driver's mobile number (see services/drivers.py).
+MAY_TEXT_DRIVER = "may_text_driver"
+
+
 def section_form_class(items: list[ChecklistItem], starts_at_local: datetime,
                        country: str) -> type[VersionedForm]:
     """A form class with one field per item of the section, named by the item's key."""
     attrs = {}
     for item in items:
         attrs[item.key] = _field_for(item, starts_at_local, country)
+    if drivers.PHONE in attrs:
+        attrs[MAY_TEXT_DRIVER] = RadioField(
+            _l("May we text your driver?"), choices=_choices(YES_NO), validators=[Optional()],
+            validate_choice=True,
+            description=_l("We would send them a link to tell us if they can pick you up. "
+                           "It shows them only your first name, the day, the pick-up time and "
+                           "our address."))
     return type("SectionForm", (VersionedForm,), attrs)
+
+
+def may_text_driver(form) -> bool | None:
+    """The patient's yes or no to texting the driver, None when not answered (or not asked)."""
+    field = form._fields.get(MAY_TEXT_DRIVER)
+    if field is None or field.errors or field.data not in ("yes", "no"):
+        return None
+    return field.data == "yes"
 
 
 def _field_for(item: ChecklistItem, starts_at_local: datetime, country: str):

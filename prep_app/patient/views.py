@@ -27,10 +27,11 @@ from flask_babel import lazy_gettext as _l
 
 from .. import languages, limits, timeline
 from ..database import after_commit, writes_on_get
+from ..driver import views as driver_views
 from ..errors import on_input_error
-from ..models import ItemKind, SubmissionStatus, utcnow
+from ..models import DriverReply, ItemKind, SubmissionStatus, utcnow
 from ..readiness import is_shown, raised_flags
-from ..services import audit, checklists, links, settings, status, submissions
+from ..services import audit, checklists, drivers, links, settings, status, submissions
 from ..services.checklists import FrozenItem
 from ..services.errors import Conflict, InputError
 from . import forms
@@ -76,6 +77,10 @@ def care_team_notice():
             or appointment.submission is None):
         return {"care_notice": None}
     submission, notice = appointment.submission, {}
+    if appointment.driver_reply == DriverReply.NOT_COMING:
+        ride = [i.section for i in submissions.version_of(submission).items
+                if i.key == drivers.NAME]
+        notice["driver_declined"] = {"section": ride[0] if ride else None}
     if submission.status == SubmissionStatus.RETURNED and submission.returned_message:
         notice["returned_message"] = submission.returned_message
     reopened = submissions.day_bound_items(submission)
@@ -110,7 +115,9 @@ def link_problem():
 def open_link(token: str):
     link = links.find_usable(token=token)
     if link is None:
-        return link_problem()
+        # The same door opens a driver's link (so every log redacts both the same way).
+        driver_link = drivers.find_usable(utcnow(), token=token)
+        return link_problem() if driver_link is None else driver_views.enter(driver_link)
     if session.get(LINK_KEY) != link.id:
         forget_link()  # another appointment's link was open in this browser
         session.pop(languages.SESSION_KEY, None)  # so was, maybe, another patient's language
@@ -262,9 +269,11 @@ def step(section: str):
     form_class = forms.section_form_class(items, settings.to_local(appointment.starts_at),
                                           settings.get().country)
     if request.method == "GET":
+        allowed = appointment.is_driver_text_allowed
         form = form_class(
             formdata=None, version=str(submissions.page_version(submission)),
-            data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items})
+            data={i.key: forms.from_answer(i, answers.get(i.key, "")) for i in items}
+            | {forms.MAY_TEXT_DRIVER: None if allowed is None else "yes" if allowed else "no"})
         return _step_page(form, sections, section, items)
     if not _is_open():
         flash(_("You have checked in, so answers can no longer be changed here. If something "
@@ -326,7 +335,11 @@ def _save(form, items: list[FrozenItem], section: str) -> str:
     if request.form.get("action") != "later":
         _require_answers(form, items, values)
     submission = submissions.submission_to_save(g.appointment, form.expected_version())
+    before = submissions.answers_of(submission)
     submissions.save_section(submission, section, values, None, actor=g.patient_link)
+    if forms.MAY_TEXT_DRIVER in form:
+        drivers.ride_saved(g.appointment, before, submissions.answers_of(submission),
+                           forms.may_text_driver(form), utcnow(), actor=g.patient_link)
     if any(form[i.key].errors for i in items):
         return INVALID
     return SAVED

@@ -2,15 +2,16 @@
 link and sign-in, added to the same transaction as the change it records.
 
 The actor is passed in: a member of staff (a ``User``), a patient by their link (a
-``PatientLink``), an integration (an ``ApiToken``), or None for the system (a command, the job
-worker). The web request a unit of work belongs to is named once, by the request layer, with
-:func:`set_request_id`; rows written outside a request carry none.
+``PatientLink``), a driver by theirs (a ``DriverLink``), an integration (an ``ApiToken``), or
+None for the system (a command, the job worker). The web request a unit of work belongs to is
+named once, by the request layer, with :func:`set_request_id`; rows written outside a request
+carry none.
 """
 
 from __future__ import annotations
 
 from ..extensions import db
-from ..models import ApiToken, AuditEvent, PatientLink
+from ..models import ApiToken, AuditEvent, DriverLink, PatientLink
 
 _REQUEST_ID = "audit_request_id"
 
@@ -85,4 +86,6 @@ def _actor(actor) -> tuple[str, int | None, str]:
         return "api_token", actor.id, "integration"
     if isinstance(actor, PatientLink):
         return "patient_link", actor.id, "patient"
+    if isinstance(actor, DriverLink):
+        return "driver_link", actor.id, "driver"
     return "staff", actor.id, str(actor.role)

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from .. import timeline
 from ..extensions import db
 from ..models import Appointment, PatientLink, utcnow
 from . import audit, settings
@@ -35,10 +36,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def new_token(token_bytes: int = TOKEN_BYTES) -> tuple[str, str]:
+    """(token, its hash): the token goes to the person once, only the hash is stored."""
+    token = secrets.token_urlsafe(token_bytes)
+    return token, hash_token(token)
+
+
 def expiry_for(appointment: Appointment) -> datetime:
     clinic = settings.get()
-    return appointment.starts_at + timedelta(minutes=clinic.session_minutes,
-                                             hours=clinic.link_grace_hours)
+    return (timeline.session_end(appointment.starts_at, clinic.session_minutes)
+            + timedelta(hours=clinic.link_grace_hours))
 
 
 def issue(appointment: Appointment, actor=None) -> str:
@@ -57,8 +64,8 @@ def issue_for_message(appointment: Appointment, token_bytes: int = TOKEN_BYTES) 
 
 def _new_link(appointment: Appointment, actor, detail: str = "",
               token_bytes: int = TOKEN_BYTES) -> str:
-    token = secrets.token_urlsafe(token_bytes)
-    link = PatientLink(appointment=appointment, token_hash=hash_token(token),
+    token, token_hash = new_token(token_bytes)
+    link = PatientLink(appointment=appointment, token_hash=token_hash,
                        expires_at=expiry_for(appointment),
                        created_by_id=actor.id if actor is not None else None)
     db.session.add(link)

@@ -31,7 +31,7 @@ from ..models import (
     MessageStatus,
     Patient,
 )
-from . import audit, links, settings, texts
+from . import audit, drivers, links, settings, texts
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each time: 30 s, 1, 2, 4 minutes
-SUBJECTS = {MessagePurpose.LINK: _l("Your checklist before your visit")}
+# Texts have no subject; the console line of the development outbox shows it.
+SUBJECTS = {MessagePurpose.LINK: _l("Your checklist before your visit"),
+            MessagePurpose.DRIVER_LINK: _l("A ride home: can you make it?")}
 # How a text (short) and an email (long) write the session's day and time, in each language.
 WHEN_FORMATS = {
     "en": ("EEE d MMM HH:mm", "EEEE d MMMM y 'at' HH:mm"),
@@ -173,16 +175,27 @@ def stop_reason(message: Message, now: datetime) -> tuple[MessageStatus, str] | 
 
 
 def _address(message: Message) -> str | None:
+    if message.recipient == MessageRecipient.DRIVER:
+        return drivers.phone_of(message.appointment)
     return dict(addresses(message.appointment.patient)).get(message.channel)
+
+
+def _token(message: Message, now: datetime) -> str:
+    """A link of the recipient's own, made just before sending (the patient's or the driver's:
+    both open at /p/<token>); shorter in a text, which has 160 characters in all."""
+    size = links.TEXT_TOKEN_BYTES if message.channel == MessageChannel.SMS else links.TOKEN_BYTES
+    if message.recipient == MessageRecipient.DRIVER:
+        return drivers.issue_for_message(message.appointment, now, size)
+    return links.issue_for_message(message.appointment, size)
 
 
 def compose(message: Message, url: str) -> tuple[str, str]:
     """(subject, body) of a message: no clinical detail, no last name, no date of birth. A
-    message to the patient is written in the patient's language."""
+    message is written in the patient's language."""
     clinic = settings.get()
     local = settings.to_local(message.appointment.starts_at)
-    language = (languages.of_patient(message.appointment.patient)
-                if message.recipient == MessageRecipient.PATIENT else languages.DEFAULT)
+    # The patient's language; the driver's text too (the patient's person: our best guess).
+    language = languages.of_patient(message.appointment.patient)
     short, long = WHEN_FORMATS[language]
     context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": clinic.phone,
                "url": url, "short_when": format_datetime(local, short, locale=language),
@@ -211,9 +224,7 @@ def deliver(claimed: Claimed, now: datetime, gateways: dict) -> MessageStatus:
         _finish(claimed, now, status=status, last_error=reason)
         db.session.commit()
         return status
-    token = links.issue_for_message(message.appointment, links.TEXT_TOKEN_BYTES
-                                    if message.channel == MessageChannel.SMS
-                                    else links.TOKEN_BYTES)
+    token = _token(message, now)
     subject, body = compose(message, links.public_url(
         token, public_base_url(current_app.config)))
     appointment_id, patient_id = message.appointment_id, message.appointment.patient_id

@@ -18,6 +18,7 @@ from ..models import (
     Appointment,
     CancelReason,
     ChecklistItem,
+    DriverReply,
     Message,
     MessagePurpose,
     MessageStatus,
@@ -50,6 +51,15 @@ class AppointmentStatus:
     @property
     def driver_phone(self) -> str:
         return self.answers.get("driver_phone", "")
+
+    @property
+    def driver_answer(self) -> str | None:
+        """What the board says of a driver the clinic texted: confirmed, declined or not
+        answered (None when the patient did not let the clinic text them)."""
+        reply = self.appointment.driver_reply
+        if reply is not None:
+            return "confirmed" if reply == DriverReply.COMING else "declined"
+        return "not answered" if self.appointment.is_driver_text_allowed else None
 
     @property
     def check_in_concerns(self) -> tuple[str, ...]:
@@ -200,6 +210,7 @@ def overview(appointments: list[Appointment], now: datetime | None = None
             review=ReviewFacts(str(review.decision), review.revision, review.answers_hash,
                                review.note, name) if review else None,
             is_moved_to_new_day=bool(sub and sub.time_answers_reopened_at),
+            driver_reply=str(appointment.driver_reply) if appointment.driver_reply else None,
         )
         rules = rules_by_version.get(sub.checklist_version_id, []) if sub else []
         result.append(AppointmentStatus(appointment, appointment.patient,

@@ -27,6 +27,11 @@ def ride_home_by_keyboard(journey):
         keyboard.type(DRIVER)
         tab_to(page, page.get_by_label("Your driver's mobile number"), most=1)
         keyboard.type("(435) 555-0142")
+        may_text = page.get_by_role("group", name="May we text your driver?").get_by_label("Yes")
+        tab_to(page, may_text, most=1)
+        assert_focus_visible(page)
+        keyboard.press("Space")
+        expect(may_text).to_be_checked()
         tab_to(page, page.get_by_label("How do you know them?"), most=1)
         keyboard.type("Friend")
 
