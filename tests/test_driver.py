@@ -74,7 +74,8 @@ def test_driver_confirms_and_board_shows_it(app, patient, desk, outbox_dir):
     name_driver(patient)
     assert "Driver not answered" in board_driver_cell(desk, patient)
     driver = driver_opens(app, outbox_dir)
-    assert driver.text.startswith("Cedar City Clinic: a ride home ")
+    day = session_day(patient)
+    assert driver.text.startswith(f"Cedar City Clinic: a ride home {day:%a} {day.day} {day:%b}? ")
     assert "Reply STOP to opt out" in driver.text
     page = driver.get("/ride/").text
     assert "Can you drive Ada home?" in page
@@ -279,7 +280,8 @@ def test_a_real_worker_texts_the_driver_who_then_confirms(app, patient, desk, jo
         wait_until(lambda: driver_message(app).status == MessageStatus.SENT,
                    what="the text marked sent")
     assert text["to"] == "+14355550142"
-    assert text["body"].startswith("Cedar City Clinic: a ride home ")
+    day = session_day(patient)
+    assert text["body"].startswith(f"Cedar City Clinic: a ride home {day:%a} {day.day} {day:%b}? ")
     assert driver_message(app).provider_id == text["sid"]
     token = link_in(text["body"]).rsplit("/", 1)[1]
     assert token not in (tmp_path / "worker.log").read_text()

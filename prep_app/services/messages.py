@@ -200,6 +200,8 @@ def compose(message: Message, url: str) -> tuple[str, str]:
     context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": clinic.phone,
                "url": url, "short_when": format_datetime(local, short, locale=language),
                "long_when": format_datetime(local, long, locale=language)}
+    if message.purpose == MessagePurpose.DRIVER_LINK:  # the day: the pick-up time is on the page
+        context["short_day"] = format_datetime(local, "EEE d MMM", locale=language)
     with force_locale(language):
         body = render_template(f"messages/{message.purpose}_{message.channel}.txt", **context)
         subject = str(SUBJECTS.get(message.purpose, ""))
