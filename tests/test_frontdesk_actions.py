@@ -585,7 +585,7 @@ def test_fuzz_the_booking_form(app, desk):
 
 
 @pytest.mark.parametrize("action, names, fits", [
-    ("contact", ["phone", "email"], {"phone": "", "email": ""}),
+    ("contact", ["phone", "email", "language"], {"phone": "", "email": "", "language": "es"}),
     ("reschedule", ["new_day", "new_time", "move_reason"],
      {"new_time": "09:00", "move_reason": "Patient asked"}),
     ("cancel", ["confirm_cancel", "cancel_reason"], {"cancel_reason": "no_driver"}),

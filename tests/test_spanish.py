@@ -6,7 +6,7 @@ pages stay English."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -17,7 +17,7 @@ from prep_app import default_checklist
 from prep_app.extensions import db
 from prep_app.models import Appointment, AuditEvent, Message, utcnow
 from prep_app.services import appointments as appointment_service
-from prep_app.services import messages
+from prep_app.services import messages, settings
 
 from .browserlike import tags
 from .conftest import clinic_time
@@ -108,6 +108,35 @@ def test_the_records_language_comes_before_the_browsers(app, book):
     open_link(browser, token)
     page = browser.get("/checklist/").text
     assert html_lang(page) == "es" and "Cómo prepararse para su sesión" in page
+
+
+def test_the_desk_sets_the_patients_language(app, book, login_as):
+    appointment_id, token = book()
+    desk = login_as("front_desk", app.test_client())
+    page = f"/board/a/{appointment_id}"
+    response = desk.submit(f"{page}/contact", {"phone": "", "email": "", "language": "es"},
+                           page=page)
+    assert response.status_code == 302
+    assert language_of(app, appointment_id) == "es"
+    assert "Spanish" in desk.get(page).text and html_lang(desk.get(page).text) == "en"
+    browser = patient_browser(app, token)
+    assert html_lang(browser.get("/checklist/").text) == "es"
+    refused = desk.submit(f"{page}/contact", {"phone": "", "email": "", "language": "fr"},
+                          page=page)
+    assert refused.status_code == 400 and language_of(app, appointment_id) == "es"
+
+
+def test_the_desk_books_a_patient_in_spanish(app, login_as):
+    desk = login_as("front_desk", app.test_client())
+    with app.app_context():
+        day = (settings.today() + timedelta(days=3)).isoformat()
+    response = desk.submit("/board/new", {
+        "full_name": "Ana Torres", "date_of_birth": "1985-04-02", "phone": "", "email": "",
+        "language": "es", "day": day, "at": "14:30"})
+    assert response.status_code in (200, 302), response.text
+    with app.app_context():
+        patient = db.session.scalar(select(Appointment)).patient
+        assert patient.language == "es"
 
 
 def test_a_choice_before_the_date_of_birth_is_not_written_to_the_record(app, book):

@@ -15,12 +15,14 @@ from wtforms import (
     EmailField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     TelField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from .. import languages
 from ..models import CancelReason
 from ..services.appointments import AppointmentError, local_to_utc, normalise_phone
 from ..services.text import clean
@@ -62,6 +64,14 @@ def email_field(label: str) -> EmailField:
                       render_kw={"autocomplete": "off"})
 
 
+def language_field() -> SelectField:
+    """The patient's language: their pages, texts and emails come in it (they may change it)."""
+    return SelectField("Language for the patient's pages, texts and emails", choices=[
+        SelectChoice("", "Not known: as the patient's browser asks"),
+        *(SelectChoice(code, name if code == "en" else f"Spanish ({name})")
+          for code, name in languages.NAMES.items())], default="")
+
+
 def session_day(label: str) -> DateField:
     return DateField(label, validators=[
         InputRequired("Enter the day of the session."),
@@ -90,6 +100,7 @@ class AppointmentForm(FlaskForm):
         description="With the name, this finds the patient if they have been here before.")
     phone = phone_field("Patient's phone")
     email = email_field("Patient's email (optional)")
+    language = language_field()
     day = session_day("Day of the session")
     at = session_time("Time of the session")
     issue_link = BooleanField("Create the patient's link now", default=True)
@@ -100,6 +111,7 @@ class AppointmentForm(FlaskForm):
 class ContactForm(FlaskForm):
     phone = phone_field("Patient's phone")
     email = email_field("Patient's email")
+    language = language_field()
 
 
 class RescheduleForm(FlaskForm):

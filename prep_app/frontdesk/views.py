@@ -216,7 +216,8 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
     items = row.submission.checklist_version.items if row.submission else []
     local, patient = settings.to_local(appointment.starts_at), appointment.patient
     fresh = {
-        "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email},
+        "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email,
+                         "language": patient.language or ""},
         "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0)},
         "note_form": {"desk_note": appointment.desk_note or ""},
         "left_form": {"left_with": row.driver_name,
@@ -300,7 +301,7 @@ def _refuse_unless_open(appointment: Appointment) -> None:
 
 def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
     appointment_service.update_contact(appointment.patient, form.phone.data, form.email.data,
-                                       actor=signed_in())
+                                       form.language.data, actor=signed_in())
 
 
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
@@ -467,7 +468,7 @@ def new_appointment():
             return render_template("frontdesk/new.html", form=form, warnings=warnings)
     patient, is_new = appointment_service.find_or_create_patient(
         form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
-        actor=actor)
+        actor=actor, language=form.language.data)
     booked = appointment_service.create(patient, starts_at, actor=actor)
     token = links.issue(booked, actor=actor) if form.issue_link.data else None
     if current_app.config["MESSAGE_LINK_ON_BOOKING"]:

@@ -88,13 +88,16 @@ def local_to_utc(naive: datetime) -> datetime:
 
 
 def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | None = None,
-                           email: str | None = None, actor=None) -> tuple[Patient, bool]:
+                           email: str | None = None, actor=None,
+                           language: str | None = None) -> tuple[Patient, bool]:
     patient = new_patient(full_name, date_of_birth, phone, email)
+    patient.language = language or None
     known = db.session.scalar(select(Patient).filter_by(name_key=patient.name_key,
                                                         date_of_birth=patient.date_of_birth))
     if known is not None:
         known.phone = patient.phone or known.phone
         known.email = patient.email or known.email
+        known.language = patient.language or known.language
         return known, False
     return add_patients([patient], actor=actor)[0], True
 
@@ -171,11 +174,12 @@ def add_patients(patients: list[Patient], actor=None) -> list[Patient]:
     return patients
 
 
-def update_contact(patient: Patient, phone: str | None, email: str | None, actor=None) -> None:
-    """Set the patient's phone and email as given (empty clears them)."""
+def update_contact(patient: Patient, phone: str | None, email: str | None,
+                   language: str | None, actor=None) -> None:
+    """Set the patient's phone, email and language as given (empty clears them)."""
     phone = normalise_phone(phone)
     email = clean_email(email)
-    patient.phone, patient.email = phone, email
+    patient.phone, patient.email, patient.language = phone, email, language or None
     audit.record("patient.update_contact", record_type="patient", record_id=patient.id,
                  patient_id=patient.id, actor=actor)
 
