@@ -218,10 +218,10 @@ def test_a_whole_clinic_day_takes_five_queries(app, clinic_day):
     """appointments_on() brings patients and submissions along: one query for the day, then
     links, answers, reviews and checklist items, however many sessions there are."""
     with app.test_request_context():
-        settings.get()
         first = db.session.get(Appointment, next(iter(clinic_day.values())))
         day = settings.to_local(first.starts_at).date()
         db.session.expunge_all()
+        settings.get()  # the settings are read once per unit of work, before the day
         statements = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
