@@ -3,7 +3,8 @@
 Patient pages and messages come in English or Spanish; staff pages stay in English. A patient
 picks a language with the link on every patient page: it is kept in the browser's session and on
 the patient's record (``patients.language``, which the desk or the schedule import also sets).
-Without a choice, the record's language, then the browser's ``Accept-Language``.
+Without a choice, the record's language, then the browser's ``Accept-Language``. The driver's
+page (their text comes in the patient's language) follows the patient's record too.
 """
 
 from __future__ import annotations
@@ -34,10 +35,18 @@ def is_patient_request() -> bool:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector: the patient's language on patient pages, else English."""
-    if not has_request_context() or not is_patient_request():
+    """Flask-Babel's locale selector: the patient's language on patient pages (and the
+    driver's), else English."""
+    if not has_request_context():
         return DEFAULT
-    appointment = g.get("appointment")
-    return (supported(session.get(SESSION_KEY))
-            or supported(appointment.patient.language if appointment is not None else None)
-            or request.accept_languages.best_match(list(NAMES), DEFAULT))
+    if request.blueprint == "driver":
+        link = g.get("driver_link")
+        chosen = supported(link.appointment.patient.language) if link is not None else None
+    elif is_patient_request():
+        appointment = g.get("appointment")
+        chosen = (supported(session.get(SESSION_KEY))
+                  or supported(appointment.patient.language if appointment is not None
+                               else None))
+    else:
+        return DEFAULT
+    return chosen or request.accept_languages.best_match(list(NAMES), DEFAULT)

@@ -298,3 +298,14 @@ def driver_message(app) -> Message:
         db.session.expunge_all()
         db.session.remove()
         return message
+
+
+def test_a_spanish_patients_driver_gets_the_text_and_the_page_in_spanish(app, patient,
+                                                                          outbox_dir):
+    patient.get("/checklist/language?to=es")
+    name_driver(patient)
+    driver = driver_opens(app, outbox_dir)
+    assert "Llame" in driver.text and "STOP" in driver.text
+    page = driver.get("/ride/").text
+    assert '<html lang="es">' in page and "¿Puede llevar a Ada a su casa?" in page
+    assert "Sí, voy a estar" in page

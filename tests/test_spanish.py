@@ -27,10 +27,12 @@ from .worker_process import Worker, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "prep_app" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
-# Where the words a patient reads come from: the patient's pages and forms, the error pages,
-# the messages, the page frame and form helpers, the timeline.
+# Where the words a patient (or their driver) reads come from: the patient's pages and forms,
+# the driver's page, the error pages, the messages, the page frame and form helpers, the
+# timeline.
 PATIENT_SOURCES = [
     ("prep_app/patient/**.py", "python"), ("prep_app/timeline.py", "python"),
+    ("prep_app/driver/**.py", "python"), ("prep_app/templates/driver/**.html", "jinja2"),
     ("prep_app/services/messages.py", "python"),
     ("prep_app/templates/patient/**.html", "jinja2"),
     ("prep_app/templates/errors/**.html", "jinja2"),
