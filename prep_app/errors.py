@@ -57,8 +57,9 @@ def plain_page(code: int, message: str, headers=()):
 def _draw_without_database() -> None:
     """The 503 page must not reach for the database again: not for the signed-in user (which
     Flask-Login's template context loads), not for the patient's link and appointment (which
-    the patient pages' notice reads)."""
-    for loaded in ("patient_link", "appointment"):
+    the patient pages' notice reads), nor the driver's link (whose patient's language the
+    locale selector reads)."""
+    for loaded in ("patient_link", "appointment", "driver_link"):
         g.pop(loaded, None)
     g._login_user = current_app.login_manager.anonymous_user()
 

@@ -236,3 +236,11 @@ def test_a_sign_in_whose_commit_fails_leaves_the_browser_signed_out(app, make_st
     assert_calm_503(failed)
     board = browser.get("/board/")
     assert board.status_code == 302 and "/staff/sign-in" in board.headers["Location"]
+
+
+def test_a_spanish_patient_gets_the_503_page_in_spanish(app, patient, outage):
+    patient.get("/checklist/language?to=es")
+    outage.down()
+    response = patient.get("/checklist/")
+    assert response.status_code == 503 and '<html lang="es">' in response.text
+    assert "Nuestro sistema no está disponible por un momento" in response.text
