@@ -9,14 +9,25 @@ page (their text comes in the patient's language) follows the patient's record t
 
 from __future__ import annotations
 
+import re
+
 from flask import g, has_request_context, request, session
 
 DEFAULT = "en"
 # Each language the patient pages are written in, by its own name (what the switch shows).
 NAMES = {"en": "English", "es": "Español"}
 SESSION_KEY = "patient_language"
-# The patient's part of the site: its pages and the error pages met inside it.
+# The patient's part of the site: its pages and the error pages met inside it, and the front
+# page (where a patient without their link lands).
 PATIENT_PATHS = ("/checklist", "/p/")
+# Where the language switch may lead back to: the front page or a page of the checklist (never
+# /p/<token>: the token is a secret, and never another site).
+BACK_TO = re.compile(r"/|/checklist/[a-z0-9_/-]*")
+
+
+def back_path(path: str | None) -> str | None:
+    """``path`` if the language switch may lead back to it, else None."""
+    return path if path and BACK_TO.fullmatch(path) else None
 
 
 def supported(code: str | None) -> str | None:
@@ -31,7 +42,8 @@ def of_patient(patient) -> str:
 
 
 def is_patient_request() -> bool:
-    return request.blueprint == "patient" or request.path.startswith(PATIENT_PATHS)
+    return (request.blueprint == "patient" or request.endpoint == "main.index"
+            or request.path.startswith(PATIENT_PATHS))
 
 
 def select_locale() -> str:

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["stylesheet_url"] = stylesheet_url
     app.jinja_env.globals["page_language"] = page_language
     app.jinja_env.globals["other_languages"] = other_languages
+    app.jinja_env.globals["language_back"] = languages.back_path
 
 
 def page_language() -> str:

@@ -167,6 +167,15 @@ def test_the_switch_never_carries_the_links_token(client):
     assert switch_link(page.text, "es") == "/checklist/language?to=es"
 
 
+def test_the_front_page_is_in_the_patients_language_too(client):
+    page = client.get("/").text
+    assert html_lang(page) == "en"
+    switched = client.get(switch_link(page, "es"))
+    assert switched.headers["Location"].endswith("/")
+    page = client.get("/").text
+    assert html_lang(page) == "es" and "Preparación para su sesión" in page
+
+
 def test_the_switch_leads_only_back_into_the_checklist(app, client):
     for back in ("https://evil.example/", "//evil.example/checklist/", "/staff/"):
         response = client.get("/checklist/language", query_string={"to": "es", "back": back})

@@ -7,7 +7,6 @@ later page finds the appointment through the session, never through an id in the
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import (
@@ -40,8 +39,6 @@ bp = Blueprint("patient", __name__)
 
 LINK_KEY, DOB_KEY = "patient_link_id", "patient_dob_ok"
 PUBLIC_ENDPOINTS = {"patient.open_link", "patient.language"}
-# Where the language switch may lead back to: a page of the checklist, never elsewhere.
-BACK_TO = re.compile(r"/checklist/[a-z0-9_/-]*")
 # Saved, conflict (another tab saved first), or invalid (errors to show; valid parts saved).
 SAVED, CONFLICT, INVALID = "saved", "conflict", "invalid"
 STATUS = {SAVED: 200, CONFLICT: 409, INVALID: 422}
@@ -146,8 +143,7 @@ def language():
         patient.language = chosen
         audit.record("patient.language", record_type="patient", record_id=patient.id,
                      patient_id=patient.id, detail=f"language {chosen}", actor=link)
-    back = request.args.get("back", "")
-    return redirect(back if BACK_TO.fullmatch(back) else url_for("patient.start"))
+    return redirect(languages.back_path(request.args.get("back")) or url_for("patient.start"))
 
 
 @bp.route("/checklist/verify", methods=["GET", "POST"])
