@@ -56,7 +56,7 @@ def book_day(app: Flask, day: date, count: int, prefix: str) -> list[tuple[int, 
         for i in range(count):
             dob = date(1960, 1, 1) + timedelta(days=37 * i % 20000)
             patient, _ = appointments.find_or_create_patient(f"{prefix} {i:05d}", dob)
-            starts = appointments.local_to_utc(opens + step * i)
+            starts = appointments.local_to_utc(opens + step * i, settings.zone())
             appointment = appointments.create(patient, starts)
             booked.append((appointment.id, links.issue(appointment), dob.isoformat()))
         db.session.commit()

@@ -111,8 +111,22 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # Batch mode (SQLite) copies a table and drops the old one: with foreign keys enforced,
+        # dropping a table that other rows point at fails. Off for the run (outside any
+        # transaction, where SQLite honours it), every reference checked before the commit.
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing nowhere: {broken}")
+        finally:
+            if is_sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

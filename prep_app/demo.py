@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Appointment, Patient, Role, utcnow
-from .services import accounts, appointments, checklists, links, passwords, settings, submissions
+from .services import (
+    accounts,
+    appointments,
+    checklists,
+    links,
+    locations,
+    passwords,
+    settings,
+    submissions,
+)
 
 DEMO_PATIENTS = [
     ("Ada Lovelace", date(1990, 1, 31), "+14355550101"),
@@ -30,13 +39,14 @@ def load(base_url: str) -> list[str]:
         lines.append("There are appointments already, so no demo data was added "
                      "(it is only added to an empty database).")
         return lines + _fresh_link_for_first_demo_patient(base_url)
-    tomorrow = settings.today() + timedelta(days=1)
+    place = locations.for_booking()
+    tomorrow = place.to_local(utcnow()).date() + timedelta(days=1)
     hours = [9, 11, 13, 15]
     first_link = None
     for (name, dob, phone), hour in zip(DEMO_PATIENTS, hours, strict=True):
         patient, _ = appointments.find_or_create_patient(name, dob, phone=phone)
-        starts = appointments.local_to_utc(datetime.combine(tomorrow, time(hour, 0)))
-        appointment = appointments.create(patient, starts)
+        starts = appointments.local_to_utc(datetime.combine(tomorrow, time(hour, 0)), place.zone)
+        appointment = appointments.create(patient, starts, place)
         if name == "Alan Turing":
             continue  # not sent yet
         token = links.issue(appointment)

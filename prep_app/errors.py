@@ -30,7 +30,8 @@ log = logging.getLogger("prep_app.errors")
 
 RETRY_AFTER_SECONDS = 30
 # What the 503 page says instead of the clinic's name and phone, which live in the database.
-OFFLINE_CLINIC = SimpleNamespace(name="Session preparation", phone="the clinic")
+OFFLINE_CLINIC = SimpleNamespace(name="Session preparation",
+                                 main_location=SimpleNamespace(phone="the clinic"))
 
 
 def reference() -> str:

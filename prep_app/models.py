@@ -1,12 +1,14 @@
 """Database models. No request code here: services change data, blueprints call services.
 
-Times are timezone-aware UTC (``*_at`` columns); the clinic's time zone is a setting.
+Times are timezone-aware UTC (``*_at`` columns). An appointment's clock is its location's
+(``appointment.location.zone``); the staff pages' is the clinic's main location's.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -138,11 +140,7 @@ class ClinicSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), default="Cedar City Ketamine Clinic")
-    phone: Mapped[str] = mapped_column(String(40), default="(435) 555-0100")
-    timezone: Mapped[str] = mapped_column(String(64), default="America/Denver")
     country: Mapped[str] = mapped_column(String(2), default="US")
-    solid_fast_hours: Mapped[int] = mapped_column(Integer, default=6)
-    clear_fast_hours: Mapped[int] = mapped_column(Integer, default=2)
     arrive_early_minutes: Mapped[int] = mapped_column(Integer, default=15)
     session_minutes: Mapped[int] = mapped_column(Integer, default=60)
     link_grace_hours: Mapped[int] = mapped_column(Integer, default=24)
@@ -151,7 +149,46 @@ class ClinicSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
+    # Loaded with the settings in one query (services/settings.get), so an appointment's
+    # ``location`` is then found in the session without a query of its own.
+    locations: Mapped[list[Location]] = relationship(order_by="Location.name")
+
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def main_location(self) -> Location:
+        """The first location set up: its clock is the staff pages' (the board's today, the
+        audit log) and its phone the one a patient sees before a link says which is theirs."""
+        return min(self.locations, key=lambda place: place.id)
+
+
+class Location(db.Model):
+    """One of the clinic's sites. Each appointment is at one: the patient sees its address and
+    phone, and its time zone and fasting hours make the patient's timeline and readiness.
+    Staff belong to the whole clinic, not to a location."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic_settings.id"), default=1)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="(435) 555-0100")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Denver")
+    solid_fast_hours: Mapped[int] = mapped_column(Integer, default=6)
+    clear_fast_hours: Mapped[int] = mapped_column(Integer, default=2)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def to_local(self, moment: datetime) -> datetime:
+        """``moment`` on this location's clock."""
+        return moment.astimezone(self.zone)
 
 
 class User(db.Model):
@@ -215,6 +252,8 @@ class Appointment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # Where the session is: its clock, fasting hours, address and phone (``location.zone``...).
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -256,6 +295,8 @@ class Appointment(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     patient: Mapped[Patient] = relationship(back_populates="appointments")
+    # Joined to every appointment read: its clock and fasting hours need no query of their own.
+    location: Mapped[Location] = relationship(lazy="joined", innerjoin=True)
     links: Mapped[list[PatientLink]] = relationship(back_populates="appointment")
     submission: Mapped[Submission | None] = relationship(back_populates="appointment",
                                                          uselist=False)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time, get_datetime_format
-from flask import Flask
+from flask import Flask, g
 from flask_babel import get_locale
 
 from . import languages
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["patient_datetime"] = patient_datetime
     app.jinja_env.filters["patient_time"] = patient_time
     app.jinja_env.globals["clinic"] = clinic_or_fallback
+    app.jinja_env.globals["location"] = patient_location
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["stylesheet_url"] = stylesheet_url
     app.jinja_env.globals["page_language"] = page_language
@@ -58,29 +60,42 @@ def clinic_or_fallback():
         return OFFLINE_CLINIC
 
 
-def _local(moment: datetime) -> datetime:
-    return settings.to_local(moment)
+def patient_location():
+    """Where the patient's session is (its address, phone, clock): the appointment of the link
+    in use, or, before a link says which, the clinic's main location. For the patient pages;
+    the error page never calls it (it may be drawn without a database)."""
+    appointment = g.get("appointment")
+    return appointment.location if appointment is not None else settings.get().main_location
 
 
-def clinic_datetime(moment: datetime | None) -> str:
+def _local(moment: datetime, zone: ZoneInfo | None) -> datetime:
+    return moment.astimezone(zone) if zone is not None else settings.to_local(moment)
+
+
+# Each takes the zone to show the moment in: an appointment's location's
+# (``|clinic_time(appointment.location.zone)``), by default the staff pages' clock.
+
+
+def clinic_datetime(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
     """"Tuesday 3 December 2026, 14:00" on the clinic's clock."""
     if moment is None:
         return ""
-    return format_datetime(_local(moment), "EEEE d MMMM y, HH:mm", locale=str(get_locale()))
+    return format_datetime(_local(moment, zone), "EEEE d MMMM y, HH:mm",
+                           locale=str(get_locale()))
 
 
-def clinic_date(moment) -> str:
+def clinic_date(moment, zone: ZoneInfo | None = None) -> str:
     if moment is None:
         return ""
     if isinstance(moment, datetime):
-        moment = _local(moment).date()
+        moment = _local(moment, zone).date()
     return format_date(moment, "EEEE d MMMM y", locale=str(get_locale()))
 
 
-def clinic_time(moment: datetime | None) -> str:
+def clinic_time(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
     if moment is None:
         return ""
-    return format_time(_local(moment), "HH:mm", locale=str(get_locale()))
+    return format_time(_local(moment, zone), "HH:mm", locale=str(get_locale()))
 
 
 def html_datetime(moment: datetime | None) -> str:
@@ -140,15 +155,16 @@ def patient_locale() -> Locale:
         return Locale.parse(language)
 
 
-def patient_datetime(moment: datetime | None) -> str:
-    """A moment on the clinic's clock: weekday, day and month (no year), and the time."""
-    return _written(_local(moment)) if moment is not None else ""
+def patient_datetime(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """A moment on the clock of ``zone`` (the appointment's location's): weekday, day and
+    month (no year), and the time."""
+    return _written(_local(moment, zone)) if moment is not None else ""
 
 
-def patient_time(moment: datetime | None) -> str:
+def patient_time(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
     if moment is None:
         return ""
-    return format_time(_local(moment), "short", locale=patient_locale())
+    return format_time(_local(moment, zone), "short", locale=patient_locale())
 
 
 def _written(moment: datetime) -> str:

@@ -254,7 +254,7 @@ def clinic_time(days: int = 2, hour: int = 14, minute: int = 0) -> datetime:
     """A session time ``days`` from today, at ``hour`` on the clinic's clock, as UTC."""
     local_day = settings.today() + timedelta(days=days)
     naive = datetime(local_day.year, local_day.month, local_day.day, hour, minute)
-    return appointment_service.local_to_utc(naive)
+    return appointment_service.local_to_utc(naive, settings.zone())
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from prep_app.extensions import db
 from prep_app.models import Appointment, utcnow
 from prep_app.services import appointments as appointment_service
-from prep_app.services import settings, submissions
+from prep_app.services import locations, settings, submissions
 
 
 def ready_answers(starts_at: datetime, **changes) -> dict[str, str]:
@@ -49,7 +49,8 @@ def book_now(app, name="Walk In Wendy", dob=date(1960, 2, 2)) -> int:
     """An appointment starting right now (the booking form refuses past times, arrivals are not)."""
     with app.test_request_context():
         patient, _ = appointment_service.find_or_create_patient(name, dob)
-        appointment = Appointment(patient=patient, starts_at=utcnow())
+        appointment = Appointment(patient=patient, starts_at=utcnow(),
+                                  location=locations.for_booking())
         db.session.add(appointment)
         db.session.commit()
         return appointment.id

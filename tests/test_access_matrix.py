@@ -89,6 +89,9 @@ MATRIX = {
     "admin.staff_reactivate": ADMIN,
     "admin.staff_password": ADMIN,
     "admin.clinic_settings": ADMIN,
+    "admin.locations_list": ADMIN,
+    "admin.location_add": ADMIN,
+    "admin.location_edit": ADMIN,
     "admin.import_mappings": ADMIN,
     "admin.import_mapping": ADMIN,
     "admin.import_mapping_delete": ADMIN,
@@ -145,7 +148,7 @@ def world(app, client, book, make_staff):
     other_staff = make_staff("front_desk")
     return {"appointment_id": appointment_id, "token": token, "user_id": other_staff,
             "section": "prepare", "filename": "app.css", "mapping_id": 1, "token_id": 1,
-            "message_id": 1, "resource": "session-prep-1"}
+            "message_id": 1, "resource": "session-prep-1", "location_id": 1}
 
 
 def visitor(kind: str, app, book, make_staff, world):

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from prep_app.extensions import db
 from prep_app.models import Appointment, AuditEvent, Decision, Review
 from prep_app.services import appointments as appointment_service
-from prep_app.services import links, settings, submissions
+from prep_app.services import links, locations, settings, submissions
 
 from .browserlike import forms_of
 from .conftest import clinic_time
@@ -40,7 +40,8 @@ def seed_day(app, days: int, count: int, clinician_id: int | None = None,
             patient, _ = appointment_service.find_or_create_patient(
                 f"{name} {n:03d}", date(1980, 1, 1) + timedelta(days=n), phone="435 555 0100")
             starts = clinic_time(days, 8) + timedelta(minutes=6 * n)
-            appointment = Appointment(patient=patient, starts_at=starts)
+            appointment = Appointment(patient=patient, starts_at=starts,
+                                      location=locations.for_booking())
             db.session.add(appointment)
             db.session.flush()
             ids.append(appointment.id)
@@ -143,7 +144,7 @@ def test_board_defaults_to_the_clinics_today_not_the_servers(app, early_on_3_mar
     assert "Saturday 2 March 2030" in front_desk.get("/board/").text
 
     with app.app_context():
-        settings.get().timezone = "Pacific/Kiritimati"
+        settings.get().main_location.timezone = "Pacific/Kiritimati"
         db.session.commit()
     assert "Sunday 3 March 2030" in front_desk.get("/board/").text
 

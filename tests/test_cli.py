@@ -131,7 +131,7 @@ def test_phone_and_email_are_checked_and_stored_normalised(app, runner):
 
 def test_the_time_is_read_on_the_clinics_clock(app, runner):
     with app.app_context():
-        settings.get().timezone = "Asia/Kolkata"
+        settings.get().main_location.timezone = "Asia/Kolkata"
         db.session.commit()
     day = future_day(app)
     result = add(runner, at=f"{day}T14:00")

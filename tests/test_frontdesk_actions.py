@@ -604,7 +604,8 @@ def book_appointment(app) -> int:
     with app.test_request_context():
         patient, _ = appointment_service.find_or_create_patient("Fuzzy Felix", date(1980, 3, 3))
         start = appointment_service.local_to_utc(
-            datetime.combine(settings.today() + timedelta(days=5), datetime.min.time()))
+            datetime.combine(settings.today() + timedelta(days=5), datetime.min.time()),
+            settings.zone())
         appointment = appointment_service.create(patient, start + timedelta(hours=10))
         links.issue(appointment)
         db.session.commit()

@@ -137,3 +137,108 @@ def test_the_default_checklist_already_installed_gets_its_spanish(empty_app):
         assert titles["ride"] == "Su viaje a casa" and titles["bring"] == "Our own words"
         assert checklists.frozen(1).items_by_key["photo_id"].label == "I will bring a photo ID."
     assert flask_db(empty_app, "downgrade", "e5c0d4a1b7f2").exit_code == 0
+# Carrying data over --------------------------------------------------------------------------
+
+BEFORE_LOCATIONS = "87105976e9db"  # the last revision with phone and hours on the settings
+
+
+def _sql(app, statement: str, **params):
+    with app.app_context():
+        result = db.session.execute(text(statement), params)
+        rows = result.mappings().all() if result.returns_rows else None
+        db.session.commit()
+        return rows
+
+
+def _book_before_locations(app, count: int) -> None:
+    """A patient and ``count`` appointments, written the way the app wrote them then."""
+    moment = "2026-12-03 21:00:00"
+    _sql(app, "INSERT INTO patients (id, full_name, name_key, date_of_birth, created_at) "
+              "VALUES (1, 'Ada Lovelace', 'ada lovelace', '1990-01-31', :at)", at=moment)
+    for number in range(1, count + 1):
+        _sql(app, "INSERT INTO appointments (id, patient_id, starts_at, is_cancelled, "
+                  "is_driver_confirmed, last_activity_at, created_at, version) "
+                  "VALUES (:id, 1, :at, false, false, :at, :at, 1)", id=number, at=moment)
+        # A link points at it: SQLite's batch copy of the table must keep it pointing there.
+        _sql(app, "INSERT INTO patient_links (appointment_id, token_hash, created_at, expires_at, "
+                  "failed_dob_attempts) VALUES (:id, :hash, :at, :at, 0)", id=number,
+             hash=f"{number:064d}", at=moment)
+
+
+def test_upgrade_makes_the_clinic_settings_its_first_location_with_every_appointment(
+        empty_app):
+    assert flask_db(empty_app, "upgrade", BEFORE_LOCATIONS).exit_code == 0
+    _sql(empty_app, "INSERT INTO clinic_settings (id, name, phone, timezone, country, "
+                    "solid_fast_hours, clear_fast_hours, arrive_early_minutes, session_minutes, "
+                    "link_grace_hours, is_dob_check_on, idle_timeout_minutes, updated_at, "
+                    "version) VALUES (1, 'Moab Wellness', '(435) 555-0177', 'America/Phoenix', "
+                    "'US', 8, 3, 15, 60, 24, true, 15, '2026-12-01 10:00:00', 4)")
+    _book_before_locations(empty_app, 3)
+
+    result = flask_db(empty_app, "upgrade")
+    assert result.exit_code == 0, result.output
+
+    places = _sql(empty_app, "SELECT id, name, address, phone, timezone, solid_fast_hours, "
+                             "clear_fast_hours FROM locations")
+    assert [dict(p) for p in places] == [{
+        "id": 1, "name": "Moab Wellness", "address": "", "phone": "(435) 555-0177",
+        "timezone": "America/Phoenix", "solid_fast_hours": 8, "clear_fast_hours": 3}]
+    rows = _sql(empty_app, "SELECT location_id FROM appointments ORDER BY id")
+    assert [r["location_id"] for r in rows] == [1, 1, 1]
+    # The app reads it as the appointment's location, and the clinic keeps its other settings.
+    with empty_app.app_context():
+        from prep_app.models import Appointment
+
+        appointment = db.session.get(Appointment, 2)
+        assert appointment.location.name == "Moab Wellness"
+        assert str(appointment.location.zone) == "America/Phoenix"
+        assert settings.get().version == 4 and len(settings.get().locations) == 1
+    # A new location gets the next id (PostgreSQL's sequence moved past the one given).
+    _sql(empty_app, "INSERT INTO locations (clinic_id, name, address, phone, timezone, "
+                    "solid_fast_hours, clear_fast_hours, updated_at, version) VALUES "
+                    "(1, 'Second', '', '(435) 555-0100', 'UTC', 6, 2, '2026-12-01 10:00:00', 1)")
+    assert _sql(empty_app, "SELECT max(id) AS top FROM locations")[0]["top"] == 2
+
+
+def test_appointments_are_required_to_have_a_location_after_the_upgrade(empty_app):
+    assert flask_db(empty_app, "upgrade").exit_code == 0
+    _sql(empty_app, "INSERT INTO patients (id, full_name, name_key, date_of_birth, created_at) "
+                    "VALUES (1, 'Ada Lovelace', 'ada lovelace', '1990-01-31', "
+                    "'2026-12-01 10:00:00')")
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        _sql(empty_app, "INSERT INTO appointments (patient_id, starts_at, is_cancelled, "
+                        "is_driver_confirmed, last_activity_at, created_at, version, "
+                        "session_type, clinician_name) VALUES (1, '2026-12-03 21:00:00', "
+                        "false, false, '2026-12-03 21:00:00', '2026-12-03 21:00:00', 1, '', '')")
+
+
+def test_appointments_without_any_saved_settings_get_the_default_location(empty_app):
+    assert flask_db(empty_app, "upgrade", BEFORE_LOCATIONS).exit_code == 0
+    _book_before_locations(empty_app, 2)
+
+    assert flask_db(empty_app, "upgrade").exit_code == 0
+
+    places = _sql(empty_app, "SELECT name, timezone, solid_fast_hours FROM locations")
+    assert [tuple(p.values()) for p in places] == [
+        ("Cedar City Ketamine Clinic", "America/Denver", 6)]
+    assert {r["location_id"] for r in _sql(empty_app, "SELECT location_id FROM appointments")
+            } == {1}
+
+
+def test_downgrade_puts_the_first_locations_phone_zone_and_hours_back_in_the_settings(empty_app):
+    assert flask_db(empty_app, "upgrade").exit_code == 0
+    with empty_app.app_context():
+        place = settings.get().locations[0]
+        place.solid_fast_hours, place.clear_fast_hours = 5, 1
+        place.phone, place.timezone = "(435) 555-0177", "America/Phoenix"
+        db.session.commit()
+    _book_before_locations(empty_app, 0)
+
+    result = flask_db(empty_app, "downgrade", BEFORE_LOCATIONS)
+    assert result.exit_code == 0, result.output
+    assert "locations" not in tables(empty_app)
+    rows = _sql(empty_app, "SELECT solid_fast_hours, clear_fast_hours, phone, timezone "
+                           "FROM clinic_settings")
+    assert [tuple(r.values()) for r in rows] == [(5, 1, "(435) 555-0177", "America/Phoenix")]

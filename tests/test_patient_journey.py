@@ -431,7 +431,8 @@ def forms_hidden(html: str) -> dict:
 def test_after_submitting_the_patient_sees_their_timeline_in_the_clinics_time(client, book, app):
     with app.app_context():
         clinic = settings.get()
-        clinic.timezone, clinic.solid_fast_hours, clinic.clear_fast_hours = "Asia/Kolkata", 4, 2
+        place = clinic.main_location
+        place.timezone, place.solid_fast_hours, place.clear_fast_hours = "Asia/Kolkata", 4, 2
         clinic.arrive_early_minutes = 15
         db.session.commit()
     client.appointment_id, token = book(hour=14)

@@ -172,7 +172,7 @@ def test_once_the_session_started_the_pages_are_read_only_and_say_so(patient):
 
 def test_a_missing_page_inside_the_checklist_leads_back_and_gives_the_phone(patient):
     with patient.application.app_context():
-        phone = settings.get().phone
+        phone = settings.get().main_location.phone
     for url in ("/checklist/step/no-such-step", "/checklist/no-such-page"):
         page = patient.get(url)
         assert page.status_code == 404

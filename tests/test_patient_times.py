@@ -30,7 +30,8 @@ def clinic(app, **changes) -> None:
     with app.app_context():
         row = db.session.get(ClinicSettings, 1)
         for key, value in changes.items():
-            setattr(row, key, value)
+            # The clock is the location's; the country (how times are written) the clinic's.
+            setattr(row.main_location if key == "timezone" else row, key, value)
         db.session.commit()
 
 
@@ -50,7 +51,7 @@ def session_at(app, patient, local: datetime, **answers) -> None:
     submit, and open the link again (on the day the clock now says)."""
     with app.app_context():
         appointment = db.session.get(Appointment, patient.appointment_id)
-        appointment.starts_at = appointment_service.local_to_utc(local)
+        appointment.starts_at = appointment_service.local_to_utc(local, appointment.location.zone)
         for link in appointment.links:
             link.expires_at = appointment.starts_at + timedelta(hours=24)
         db.session.commit()

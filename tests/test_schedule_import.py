@@ -19,7 +19,7 @@ from prep_app.services import imports, settings
 from .conftest import clinic_time
 
 HEADER = ("external_id,patient_id,first_name,last_name,date_of_birth,starts_at,session_type,"
-          "clinician,mobile,email,language,status")
+          "clinician,mobile,email,language,status,location")
 
 
 def day(app, days: int = 3) -> date:

@@ -56,7 +56,7 @@ def one_at_a_time(appointment: Appointment, now: datetime):
                            review.note, review.clinician.name) if review else None,
         is_moved_to_new_day=bool(submission and submission.time_answers_reopened_at))
     rules = checklists.rules(submission.checklist_version.items) if submission else []
-    return assess(rules, facts, status.timing(), now)
+    return assess(rules, facts, status.timing(appointment.location), now)
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ def test_a_late_evening_session_belongs_to_the_clinics_day(app):
                              ("next", datetime.combine(day + timedelta(days=1), time(0, 30))),
                              ("before", datetime.combine(day - timedelta(days=1),
                                                          time(23, 59)))]:
-            starts = appointment_service.local_to_utc(local)
+            starts = appointment_service.local_to_utc(local, settings.zone())
             ids[label] = appointment_service.create(patient, starts).id
         db.session.commit()
         late = db.session.get(Appointment, ids["late"]).starts_at
@@ -192,22 +192,25 @@ def test_a_day_when_the_clocks_change(app, day, hours):
         assert end - start == timedelta(hours=hours)
         patient, _ = appointment_service.find_or_create_patient("Early Bird", date(1970, 1, 2))
         first = appointment_service.create(
-            patient, appointment_service.local_to_utc(datetime.combine(day, time(0, 15))))
+            patient, appointment_service.local_to_utc(
+                datetime.combine(day, time(0, 15)), settings.zone()))
         last = appointment_service.create(
-            patient, appointment_service.local_to_utc(datetime.combine(day, time(23, 45))))
+            patient, appointment_service.local_to_utc(
+                datetime.combine(day, time(23, 45)), settings.zone()))
         db.session.commit()
         assert [a.id for a in status.appointments_on(day)] == [first.id, last.id]
 
 
 def test_days_follow_the_clinics_time_zone_setting(app):
     with app.app_context():
-        settings.get().timezone = "Pacific/Auckland"
+        settings.get().main_location.timezone = "Pacific/Auckland"
         db.session.commit()
         day = settings.today() + timedelta(days=4)
         patient, _ = appointment_service.find_or_create_patient("Kiwi Patient", date(1988, 2, 2))
         # 08:00 in Auckland is the previous day in UTC.
         morning = appointment_service.create(
-            patient, appointment_service.local_to_utc(datetime.combine(day, time(8, 0))))
+            patient, appointment_service.local_to_utc(
+                datetime.combine(day, time(8, 0)), settings.zone()))
         db.session.commit()
         assert morning.starts_at.astimezone(UTC).date() == day - timedelta(days=1)
         assert [a.id for a in status.appointments_on(day)] == [morning.id]

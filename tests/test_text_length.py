@@ -95,14 +95,16 @@ def composed_texts(make_app, language: str) -> list[str]:
     app = make_app(MESSAGE_SENDER_NAME=LONG["sender"])
     base = LONG["url"].split("/p/")[0]
     with app.app_context():
-        settings.get().phone = LONG["phone"]
-        starts_at = appointment_service.local_to_utc(datetime(2026, 9, 30, 10, 45))
+        place = settings.get().main_location
+        place.phone = LONG["phone"]
+        starts_at = appointment_service.local_to_utc(datetime(2026, 9, 30, 10, 45), place.zone)
         bodies = []
         for purpose in MessagePurpose:
             if not (TEMPLATES / f"{purpose}_sms.txt").exists():
                 continue
             patient = Patient(language=language)
-            message = Message(appointment=Appointment(starts_at=starts_at, patient=patient),
+            message = Message(appointment=Appointment(starts_at=starts_at, patient=patient,
+                                                      location=place),
                               purpose=purpose,
                               channel=MessageChannel.SMS, recipient=MessageRecipient.PATIENT)
             token = secrets.token_urlsafe(links.TEXT_TOKEN_BYTES)

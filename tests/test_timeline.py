@@ -162,7 +162,7 @@ def test_the_patients_timeline_follows_a_change_of_fasting_hours(app, patient):
 
     assert shown_at(solid_food) == f"{written(day)}, 8:00\u202fAM"  # a US clinic (CLDR)
     with app.app_context():
-        db.session.get(ClinicSettings, 1).solid_fast_hours = 4
+        db.session.get(ClinicSettings, 1).main_location.solid_fast_hours = 4
         db.session.commit()
     assert shown_at(solid_food) == f"{written(day)}, 10:00\u202fAM"
 

@@ -20,11 +20,12 @@ from wtforms import (
     SelectField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Role
-from ..services import imports, settings
+from ..services import imports, locations, settings
 from ..services.text import clean
 
 # A required <select> starts with an empty choice (valid HTML, and "required" can then fail).
@@ -71,30 +72,32 @@ class WholeNumberField(IntegerField):
             raise ValueError(WHOLE_NUMBER) from None
 
 
-def _number(label: str, key: str, hint: str) -> WholeNumberField:
-    bounds = settings.SETTING_BOUNDS[key]
+def _number(label: str, key: str, hint: str, table=settings.SETTING_BOUNDS) -> WholeNumberField:
+    bounds = table[key]
     return WholeNumberField(label, validators=[InputRequired(WHOLE_NUMBER)],
                         description=f"{hint} From {bounds.low} to {bounds.high}.",
                         render_kw={"inputmode": "numeric", "min": bounds.low,
                                    "max": bounds.high})
 
 
-class SettingsForm(FlaskForm):
+class VersionedForm(FlaskForm):
+    """A form that saves a row only if nobody else saved it since the form was opened."""
+
     version = HiddenField()
+
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1  # missing or tampered: simply stale
+
+
+class SettingsForm(VersionedForm):
     name = StringField("Clinic name", filters=[_clean],
                        validators=[DataRequired("Enter the clinic's name."), Length(max=120)])
-    phone = TelField("Clinic phone", filters=[_clean],
-                     validators=[DataRequired("Enter the clinic's phone number."),
-                                 Length(max=40)],
-                     description="Patients see it on every page.")
-    timezone = SelectField("Time zone", description="Appointment times and 'today' use it.")
     country = SelectField("Country for phone numbers",
                           description="Phone numbers typed without a country code are read as "
                                       "numbers in this country.")
-    solid_fast_hours = _number("No solid food for (hours before the session)",
-                               "solid_fast_hours", "")
-    clear_fast_hours = _number("Clear liquids allowed until (hours before the session)",
-                               "clear_fast_hours", "No more than the hours for solid food.")
     arrive_early_minutes = _number("Arrive early by (minutes)", "arrive_early_minutes", "")
     link_grace_hours = _number("Patient links keep working after the session for (hours)",
                                "link_grace_hours", "")
@@ -105,22 +108,46 @@ class SettingsForm(FlaskForm):
                                    "idle_timeout_minutes",
                                    "A warning shows a minute before.")
 
-    def __init__(self, *args, current_zone: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        zones = settings.time_zones()
-        if current_zone and current_zone not in zones:
-            zones = (current_zone, *zones)
-        self.timezone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
         self.country.choices = country_choices()
 
     def values(self) -> dict:
         return {key: getattr(self, key).data for key in settings.SETTING_FIELDS}
 
-    def expected_version(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return -1  # missing or tampered: simply stale
+
+def zone_choices(current_zone: str = "") -> list[SelectChoice]:
+    """Every time zone by place; one saved before it left the list stays choosable."""
+    zones = settings.time_zones()
+    if current_zone and current_zone not in zones:
+        zones = (current_zone, *zones)
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class LocationForm(VersionedForm):
+    name = StringField("Name", filters=[_clean],
+                       validators=[DataRequired("Enter the location's name."), Length(max=120)],
+                       description="Patients and staff see it, for example \"Cedar City\".")
+    address = TextAreaField("Address", filters=[_clean], validators=[Length(max=300)],
+                            description="Patients see it on their timeline and printed slip.",
+                            render_kw={"rows": 3})
+    phone = TelField("Phone", filters=[_clean],
+                     validators=[DataRequired("Enter the location's phone number."),
+                                 Length(max=40)],
+                     description="Its patients' \"Call us\" number.")
+    timezone = SelectField("Time zone", description="Its appointments' times use it.")
+    solid_fast_hours = _number("No solid food for (hours before the session)",
+                               "solid_fast_hours", "", locations.LOCATION_BOUNDS)
+    clear_fast_hours = _number("Clear liquids allowed until (hours before the session)",
+                               "clear_fast_hours", "No more than the hours for solid food.",
+                               locations.LOCATION_BOUNDS)
+
+    def __init__(self, *args, current_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = zone_choices(current_zone)
+
+    def values(self) -> dict:
+        return {key: getattr(self, key).data for key in locations.LOCATION_FIELDS}
 
 
 class AuditFilterForm(FlaskForm):

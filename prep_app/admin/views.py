@@ -1,7 +1,8 @@
-"""Clinic administration: staff accounts, the clinic's settings and the audit log.
+"""Clinic administration: staff accounts, the clinic's settings, its locations and the audit log.
 
 Admins only, guarded once for the whole blueprint. Every change goes through a service
-(``accounts``, ``settings``), which writes its audit row in the same transaction as the change.
+(``accounts``, ``settings``, ``locations``), which writes its audit row in the same transaction
+as the change.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from flask import (
 from ..auth.access import require_roles, signed_in
 from ..errors import on_input_error, show_on_form
 from ..extensions import db
-from ..models import ApiToken, ImportMapping, Patient, Role, User, utcnow
+from ..models import ApiToken, ImportMapping, Location, Patient, Role, User, utcnow
 from ..services import (
     accounts,
     api_tokens,
     audit,
     exports,
     imports,
+    locations,
     passwords,
     settings,
     sign_in,
@@ -158,10 +160,9 @@ def staff_password(user_id: int):
 def clinic_settings():
     clinic = settings.get()
     if request.method == "GET":
-        form = forms.SettingsForm(obj=clinic, version=clinic.version,
-                                  current_zone=clinic.timezone)
+        form = forms.SettingsForm(obj=clinic, version=clinic.version)
         return render_template("admin/settings.html", form=form)
-    form = forms.SettingsForm(current_zone=clinic.timezone)
+    form = forms.SettingsForm()
     if not form.validate_on_submit():
         return render_template("admin/settings.html", form=form), 422
 
@@ -279,6 +280,61 @@ def token_revoke(token_id: int):
     flash(f"Token {token.name} revoked: it no longer works." if changed
           else "That token was revoked already.")
     return redirect(url_for("admin.tokens"))
+# Locations ---------------------------------------------------------------------------------
+
+
+@bp.get("/locations")
+def locations_list():
+    return _locations_page(forms.LocationForm(formdata=None, timezone=settings.zone().key))
+
+
+def _locations_page(form, status: int = 200):
+    return render_template("admin/locations.html", places=locations.all_locations(),
+                           form=form), status
+
+
+@bp.post("/locations")
+def location_add():
+    form = forms.LocationForm()
+    if not form.validate_on_submit():
+        return _locations_page(form, 422)
+    on_input_error(lambda error: _locations_page(_with_error(form, error), error.status))
+    place = locations.create(form.values(), actor=signed_in())
+    flash(f"Location {place.name} added.")
+    return redirect(url_for("admin.locations_list"))
+
+
+def _location_or_404(location_id: int) -> Location:
+    place = locations.by_id(location_id)
+    if place is None:
+        abort(404)
+    return place
+
+
+@bp.route("/locations/<int:location_id>", methods=["GET", "POST"])
+def location_edit(location_id: int):
+    place = _location_or_404(location_id)
+    if request.method == "GET":
+        form = forms.LocationForm(obj=place, version=place.version,
+                                  current_zone=place.timezone)
+        return render_template("admin/location.html", place=place, form=form)
+    form = forms.LocationForm(current_zone=place.timezone)
+    if not form.validate_on_submit():
+        return render_template("admin/location.html", place=place, form=form), 422
+
+    def refused(error: InputError):
+        conflict = isinstance(error, Conflict)
+        if conflict:  # saved by someone else: theirs is shown, what was typed is kept
+            form.version.raw_data = None
+            form.version.data = str(_location_or_404(location_id).version)
+        return render_template("admin/location.html", place=_location_or_404(location_id),
+                               form=form if conflict else _with_error(form, error),
+                               conflict=conflict), error.status
+
+    on_input_error(refused)
+    changed = locations.update(place, form.values(), form.expected_version(), actor=signed_in())
+    flash(f"Location {place.name} saved." if changed else "Nothing had changed.")
+    return redirect(url_for("admin.locations_list"))
 
 
 # Audit log ---------------------------------------------------------------------------------

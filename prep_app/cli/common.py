@@ -5,14 +5,15 @@ dates typed on the command line, times on the clinic's clock."""
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime
+from datetime import date
 
 import click
 from flask import current_app
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from .. import config, database
-from ..services import links, settings
+from ..models import Appointment
+from ..services import links, locations
 from ..services.errors import InputError
 
 
@@ -66,7 +67,10 @@ def parse_date(ctx, param, value):
                                  "1990-01-31.") from None
 
 
-def when(moment: datetime) -> str:
-    """"Thursday 3 December 2026, 14:00 (America/Denver)": on the clinic's clock, named."""
-    local = settings.to_local(moment)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({settings.get().timezone})"
+def when(appointment: Appointment) -> str:
+    """"Thursday 3 December 2026, 14:00 (America/Denver)": on the clock of the appointment's
+    location, named (and the location too, when the clinic has several)."""
+    place = appointment.location
+    local = place.to_local(appointment.starts_at)
+    where = f"{place.name}, " if len(locations.all_locations()) > 1 else ""
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({where}{place.timezone})"

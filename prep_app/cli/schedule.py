@@ -21,15 +21,20 @@ schedule_cli = AppGroup("schedule", help="The schedule from the practice-managem
                    "for patient #12 instead of a new patient (again for each row).")
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change; "
                                               "write nothing.")
-def schedule_import(file, mapping_name: str | None, same_as: tuple[str, ...], dry_run: bool):
+@click.option("--location", "location_name", default=None,
+              help="The location of the rows that name none (needed when the clinic has "
+                   "several and the file has no location column).")
+def schedule_import(file, mapping_name: str | None, same_as: tuple[str, ...], dry_run: bool,
+                    location_name: str | None):
     """Import bookings from a CSV file (every row is checked first; any problem writes
     nothing)."""
-    from ..services import imports
+    from ..services import imports, locations
 
     data = file.read(imports.MAX_BYTES + 1)
     with unit_of_work(write=not dry_run):
+        location = locations.for_booking(location_name) if location_name else None
         plan = imports.run(data, mapping=_mapping(mapping_name), same_as=_decisions(same_as),
-                           dry_run=dry_run)
+                           dry_run=dry_run, location=location)
         lines = [f"Check: {note}" for note in plan.duplicates]
         if any(not duplicate.is_chosen for duplicate in plan.duplicates):
             lines.append("If one of them is the same person, import with --same-as ROW=PATIENT "

@@ -130,7 +130,7 @@ def _page(appointment: Appointment) -> dict:
     shown_revision, previous = reviews.current_and_previous_revisions(submission)
     answers = dict(shown_revision.answers) if shown_revision else {}
     rules = {rule.key: rule for rule in checklists.rules(items)}
-    clock = status.timing()
+    clock = status.timing(appointment.location)
     marks = {}
     for item in items:
         rule = [rules[item.key]]

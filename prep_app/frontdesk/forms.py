@@ -7,6 +7,7 @@ the one CSRF token field and no two inputs share an id.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -84,9 +85,9 @@ def session_time(label: str) -> TimeField:
         description="On the clinic's clock.")
 
 
-def starts_at_utc(day: date, at: time) -> datetime:
-    """A clinic-local day and time as an aware UTC instant."""
-    return local_to_utc(datetime.combine(day, at))
+def starts_at_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A day and time on ``zone``'s clock (the location's) as an aware UTC instant."""
+    return local_to_utc(datetime.combine(day, at), zone)
 
 
 class AppointmentForm(FlaskForm):

@@ -37,7 +37,7 @@ from ..models import Appointment, CancelReason, Message, PatientLink, Role, utcn
 from ..readiness import Status
 from ..security import base_url
 from ..services import appointments as appointment_service
-from ..services import audit, links, messages, settings, status, texts
+from ..services import audit, links, locations, messages, settings, status, texts
 from ..services.appointments import AppointmentError
 from ..services.errors import Conflict, InputError
 from ..templating import pretty_phone
@@ -198,7 +198,8 @@ def link_state(appointment: Appointment) -> dict:
 
 
 def _is_session_day(appointment: Appointment) -> bool:
-    return settings.to_local(appointment.starts_at).date() == settings.today()
+    place = appointment.location
+    return place.to_local(appointment.starts_at).date() == place.to_local(utcnow()).date()
 
 
 CHANGED_MEANWHILE = ("Someone else changed this appointment at the same moment. Here it is as it "
@@ -214,7 +215,7 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
     """The appointment page; ``bound`` is a form that failed, shown with its errors."""
     row = status.for_appointment(appointment)
     items = row.submission.checklist_version.items if row.submission else []
-    local, patient = settings.to_local(appointment.starts_at), appointment.patient
+    local, patient = appointment.location.to_local(appointment.starts_at), appointment.patient
     fresh = {
         "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email,
                          "language": patient.language or ""},
@@ -307,7 +308,8 @@ def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
     _refuse_unless_open(appointment)
     appointment_service.reschedule(
-        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data),
+        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data,
+                                         appointment.location.zone),
         form.move_reason.data, actor=signed_in())
 
 
@@ -335,9 +337,10 @@ def _no_show(appointment: Appointment, form: forms.ActionForm) -> None:
 
 
 def _left(appointment: Appointment, form: forms.LeftForm) -> None:
-    day = settings.to_local(appointment.starts_at).date()
+    place = appointment.location
+    day = place.to_local(appointment.starts_at).date()
     appointment_service.mark_left(appointment, form.left_with.data,
-                                  forms.starts_at_utc(day, form.left_at_time.data),
+                                  forms.starts_at_utc(day, form.left_at_time.data, place.zone),
                                   actor=signed_in())
 
 
@@ -460,16 +463,17 @@ def new_appointment():
         return render_template("frontdesk/new.html", form=form, problem=problem), error.status
 
     on_input_error(refused)
-    starts_at = forms.starts_at_utc(form.day.data, form.at.data)
+    place = locations.for_booking()
+    starts_at = forms.starts_at_utc(form.day.data, form.at.data, place.zone)
     if not form.book_anyway.data:
         warnings = appointment_service.booking_warnings(form.full_name.data,
-                                                        form.date_of_birth.data, starts_at)
+                                                        form.date_of_birth.data, starts_at, place)
         if warnings:
             return render_template("frontdesk/new.html", form=form, warnings=warnings)
     patient, is_new = appointment_service.find_or_create_patient(
         form.full_name.data, form.date_of_birth.data, form.phone.data, form.email.data,
         actor=actor, language=form.language.data)
-    booked = appointment_service.create(patient, starts_at, actor=actor)
+    booked = appointment_service.create(patient, starts_at, place, actor=actor)
     token = links.issue(booked, actor=actor) if form.issue_link.data else None
     if current_app.config["MESSAGE_LINK_ON_BOOKING"]:
         messages.plan_link(booked, utcnow(), actor=actor)

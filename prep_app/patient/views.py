@@ -207,12 +207,13 @@ def _notes(items, answers: dict[str, str]) -> dict[str, dict]:
     """The calm note under each answer the team will look at (a time inside the fasting window,
     a "yes" to a health question): its words, whether the answer given calls for it now, and
     what patient.js needs to show it as soon as the answer is given."""
-    appointment, clinic = g.appointment, settings.get()
-    hours = {"solid_fast": clinic.solid_fast_hours, "clear_fast": clinic.clear_fast_hours}
+    appointment = g.appointment
+    place = appointment.location
+    hours = {"solid_fast": place.solid_fast_hours, "clear_fast": place.clear_fast_hours}
     notes = {}
     for item, rule in zip(items, checklists.rules(items), strict=True):
         if item.flag_rule in hours:
-            window_from = settings.to_local(
+            window_from = place.to_local(
                 appointment.starts_at - timedelta(hours=hours[item.flag_rule]))
             note = {"text": FASTING_NOTE, "window_from": f"{window_from:%Y-%m-%dT%H:%M}"}
         elif item.flag_rule == "if_yes" and item.kind == ItemKind.YES_NO:
@@ -220,7 +221,7 @@ def _notes(items, answers: dict[str, str]) -> dict[str, dict]:
         else:
             continue
         note["shown"] = bool(raised_flags([rule], answers, appointment.starts_at,
-                                          status.timing()))
+                                          status.timing(place)))
         notes[item.key] = note
     return notes
 
@@ -262,8 +263,8 @@ def step(section: str):
     if section not in keys:
         abort(404)
     items = checklists.section_items(version, section)
-    form_class = forms.section_form_class(items, settings.to_local(appointment.starts_at),
-                                          settings.get().country)
+    form_class = forms.section_form_class(
+        items, appointment.location.to_local(appointment.starts_at), settings.get().country)
     if request.method == "GET":
         allowed = appointment.is_driver_text_allowed
         form = form_class(
@@ -419,14 +420,14 @@ def done():
     appointment, submission, version, answers = _context()
     if submission is None or submission.revision == 0:
         return redirect(url_for("patient.start"))
-    place = _place(appointment)
+    place = appointment.location
     clinic = settings.get()
     pick_up = (forms.from_answer(version.items_by_key["driver_return_time"],
                                  answers.get("driver_return_time", ""))
                if answers.get("driver_plan") == "returns"
                and "driver_return_time" in version.items_by_key else None)
     moments = timeline.prep_timeline(appointment.starts_at, place.timezone,
-                                     clinic.solid_fast_hours, clinic.clear_fast_hours,
+                                     place.solid_fast_hours, place.clear_fast_hours,
                                      clinic.arrive_early_minutes,
                                      session_minutes=clinic.session_minutes, pick_up=pick_up,
                                      now=utcnow())
@@ -435,12 +436,6 @@ def done():
         moments=moments, answers=answers, place=place,
         is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open(),
         closed_because=_closed_because())
-
-
-def _place(appointment):
-    """Where the session is: its name, address, phone and time zone. Until appointments have a
-    location of their own, the clinic's settings (which hold no address yet)."""
-    return settings.get()
 
 
 @bp.post("/checklist/leave")

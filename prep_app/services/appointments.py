@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from difflib import SequenceMatcher
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import Appointment, CancelReason, Patient, utcnow
+from ..models import Appointment, CancelReason, Location, Patient, utcnow
 from ..readiness import Status
-from . import audit, links, settings, status, submissions, text
+from . import audit, links, locations, settings, status, submissions, text
 from .errors import InputError
 
 
@@ -60,10 +61,10 @@ def clean_email(raw: str | None) -> str | None:
 LOCAL_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 
 
-def parse_local(text: str) -> datetime:
-    """A clinic-local "YYYY-MM-DD HH:MM" as an aware UTC datetime.
+def parse_local(text: str, zone: ZoneInfo) -> datetime:
+    """A "YYYY-MM-DD HH:MM" on ``zone``'s clock (the location's) as an aware UTC datetime.
 
-    A time the clinic's clock skips (the hour lost when clocks go forward) is refused rather
+    A time the clock skips (the hour lost when clocks go forward) is refused rather
     than silently moved; a time it shows twice (clocks going back) is the first of the two.
     """
     match = LOCAL_TIME.fullmatch((text or "").strip())
@@ -71,20 +72,18 @@ def parse_local(text: str) -> datetime:
         if match is None:
             raise ValueError(text)
         naive = datetime.strptime(" ".join(match.groups()), "%Y-%m-%d %H:%M")
-        starts_at = local_to_utc(naive)
+        starts_at = local_to_utc(naive, zone)
     except (ValueError, OverflowError):
         raise AppointmentError("Use the form YYYY-MM-DD HH:MM on the clinic's clock, for "
                                "example 2026-12-03 14:00.") from None
-    if settings.to_local(starts_at).replace(tzinfo=None) != naive:
+    if starts_at.astimezone(zone).replace(tzinfo=None) != naive:
         raise AppointmentError(f"{naive:%H:%M} does not happen on {naive:%Y-%m-%d}: the clocks "
                                "go forward that night. Choose another time.")
     return starts_at
 
 
-def local_to_utc(naive: datetime) -> datetime:
-    from datetime import UTC
-
-    return naive.replace(tzinfo=settings.zone()).astimezone(UTC)
+def local_to_utc(naive: datetime, zone: ZoneInfo) -> datetime:
+    return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
 def find_or_create_patient(full_name: str, date_of_birth: date, phone: str | None = None,
@@ -120,9 +119,11 @@ def why_alike(patient: Patient, full_name: str, date_of_birth: date | None) -> s
 SIMILAR_NAME = 0.8  # difflib's ratio: "ada lovelaces" and "ada lovelace" 0.96; typos score high
 
 
-def booking_warnings(full_name: str, date_of_birth: date, starts_at: datetime) -> list[str]:
-    """What the desk should check before booking, without stopping them: a likely duplicate
-    patient, the same patient booked that day already, another session in the same slot."""
+def booking_warnings(full_name: str, date_of_birth: date, starts_at: datetime,
+                     location: Location) -> list[str]:
+    """What the desk should check before booking at ``location``, without stopping them: a
+    likely duplicate patient, the same patient booked that day already (anywhere), another
+    session in the same slot there."""
     key = name_key(clean_text(full_name, 120))
     warnings = []
     for patient in db.session.scalars(select(Patient).where(or_(
@@ -135,18 +136,19 @@ def booking_warnings(full_name: str, date_of_birth: date, starts_at: datetime) -
             warnings.append(f"{patient.full_name}, born {patient.date_of_birth.day} "
                             f"{patient.date_of_birth:%B %Y}, is on file ({why}). If that is "
                             "this patient, book with the name and date of birth as on file.")
-    local = settings.to_local(starts_at)
-    day_start, day_end = status.day_bounds(local.date())
+    day_start, day_end = status.day_bounds(location.to_local(starts_at).date(), location.zone)
     slot = timedelta(minutes=settings.get().session_minutes)
     for appointment in db.session.scalars(
             select(Appointment).join(Appointment.patient)
             .options(contains_eager(Appointment.patient))
             .where(Appointment.is_cancelled.is_(False), Appointment.starts_at >= day_start,
                    Appointment.starts_at < day_end).order_by(Appointment.starts_at)):
-        other, at = appointment.patient, f"{settings.to_local(appointment.starts_at):%H:%M}"
+        other = appointment.patient
+        at = f"{appointment.location.to_local(appointment.starts_at):%H:%M}"
         if (other.name_key, other.date_of_birth) == (key, date_of_birth):
             warnings.append(f"{other.full_name} already has a session at {at} that day.")
-        elif abs(appointment.starts_at - starts_at) < slot:
+        elif appointment.location_id == location.id and abs(
+                appointment.starts_at - starts_at) < slot:
             warnings.append(f"{other.full_name} is booked at {at}, in the same slot.")
     return warnings
 
@@ -184,18 +186,24 @@ def update_contact(patient: Patient, phone: str | None, email: str | None,
                  patient_id=patient.id, actor=actor)
 
 
-def create(patient: Patient, starts_at: datetime, actor=None) -> Appointment:
-    return create_many([(patient, starts_at)], actor=actor)[0]
+def create(patient: Patient, starts_at: datetime, location: Location | None = None,
+           actor=None) -> Appointment:
+    details = [{"location": location}] if location is not None else None
+    return create_many([(patient, starts_at)], actor=actor, details=details)[0]
 
 
 def create_many(bookings: list[tuple[Patient, datetime]], actor=None,
                 details: list[dict] | None = None) -> list[Appointment]:
     """Book sessions, each ``(patient, starts_at)``, in one flush (a schedule import books
     thousands): every booking, one or many, is made here. ``details`` gives each booking's
-    other columns (external id, session type, clinician)."""
+    other columns (location, external id, session type, clinician); a booking without a
+    location is at the clinic's only one (an error when there are several)."""
     for _, starts_at in bookings:
         _check_future(starts_at)
     details = details or [{} for _ in bookings]
+    if any(extra.get("location") is None for extra in details):
+        only = locations.for_booking()
+        details = [{**extra, "location": extra.get("location") or only} for extra in details]
     booked = [Appointment(patient=patient, starts_at=starts_at, **extra)
               for (patient, starts_at), extra in zip(bookings, details, strict=True)]
     db.session.add_all(booked)
@@ -213,8 +221,8 @@ def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor
     reason = clean_text(reason, 200)
     if not reason:
         raise AppointmentError("Say why the appointment is moving.")
-    is_new_day = settings.to_local(starts_at).date() != settings.to_local(
-        appointment.starts_at).date()
+    place = appointment.location
+    is_new_day = place.to_local(starts_at).date() != place.to_local(appointment.starts_at).date()
     was_cleared = is_new_day and (
         status.for_appointment(appointment).readiness.status is Status.CLEARED)
     appointment.moved_from_at, appointment.starts_at = appointment.starts_at, starts_at

@@ -10,7 +10,6 @@ the texts still planned, forgets the old driver's answer and plans a text to the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -22,6 +21,7 @@ from ..models import (
     Appointment,
     DriverLink,
     DriverReply,
+    Location,
     Message,
     MessageChannel,
     MessagePurpose,
@@ -41,19 +41,10 @@ class ReplyClosed(InputError):
         super().__init__("The session has started.", status=409)
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where the driver picks the patient up (the page names it as the texts do)."""
-
-    address: str
-    phone: str
-
-
-def place_of(appointment: Appointment) -> Place:
-    """The one accessor for the session's place (the clinic's settings, until appointments
-    have a location of their own)."""
-    clinic = settings.get()
-    return Place("", clinic.phone)  # the clinic's settings hold no address
+def place_of(appointment: Appointment) -> Location:
+    """Where the driver picks the patient up: the appointment's location (its address and
+    phone, as the texts name them)."""
+    return appointment.location
 
 
 def pickup_at(appointment: Appointment) -> datetime:
@@ -61,8 +52,9 @@ def pickup_at(appointment: Appointment) -> datetime:
 
 
 def expiry_for(appointment: Appointment) -> datetime:
-    """The end of the session's day, on the clinic's clock."""
-    return status.day_bounds(settings.to_local(appointment.starts_at).date())[1]
+    """The end of the session's day, on its location's clock."""
+    place = appointment.location
+    return status.day_bounds(place.to_local(appointment.starts_at).date(), place.zone)[1]
 
 
 def first_name(appointment: Appointment) -> str:

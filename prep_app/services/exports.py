@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, select
@@ -27,6 +28,7 @@ from ..models import (
     ChecklistItem,
     ChecklistVersion,
     ItemKind,
+    Location,
     Submission,
     SubmissionRevision,
     utcnow,
@@ -147,12 +149,12 @@ def _answer_value(item: ChecklistItem, value: str) -> dict:
     return {f"{prefix}String": value}
 
 
-def _value(item: ChecklistItem, value: str) -> dict:
+def _value(item: ChecklistItem, value: str, zone: ZoneInfo) -> dict:
     kind = ItemKind(item.kind)
     if kind == ItemKind.TIME:
         return {"valueTime": f"{value}:00"}
     if kind == ItemKind.DATETIME:
-        local = datetime.fromisoformat(value).replace(tzinfo=settings.zone())
+        local = datetime.fromisoformat(value).replace(tzinfo=zone)
         return {"valueDateTime": local.isoformat(timespec="seconds")}
     return {key.replace("answer", "value", 1): v for key, v in _answer_value(item, value).items()}
 
@@ -182,7 +184,7 @@ def record_of(appointment: Appointment, revision: SubmissionRevision | None = No
     items = list(version.items)
     answers = dict(revision.answers)
     rules = {rule.key: rule for rule in checklists.rules(items)}
-    clock = status.timing()
+    clock = status.timing(appointment.location)
     sections = []
     for section in version.sections:
         rows = []
@@ -206,7 +208,8 @@ def questionnaire_response(record: Record) -> dict:
     groups = []
     for section, rows in record.sections:
         answered = [{"linkId": item.key, "text": item.label,
-                     "answer": [_value(item, value)]} for item, value, _ in rows if value]
+                     "answer": [_value(item, value, appointment.location.zone)]}
+                    for item, value, _ in rows if value]
         if answered:
             groups.append({"linkId": section["key"], "text": section["title"],
                            "item": answered})
@@ -273,9 +276,9 @@ def answer_text(item: ChecklistItem, value: str) -> str:
     return value
 
 
-def when(moment: datetime) -> str:
-    local = settings.to_local(moment)
-    return f"{local:%Y-%m-%d %H:%M} ({settings.get().timezone})"
+def when(moment: datetime, place: Location) -> str:
+    """On the clock of the appointment's location, its zone named."""
+    return f"{place.to_local(moment):%Y-%m-%d %H:%M} ({place.timezone})"
 
 
 def pdf(record: Record) -> bytes:
@@ -300,7 +303,8 @@ def pdf(record: Record) -> bytes:
     line(f"{clinic.name}: session preparation", 14, bold=True, gap=3)
     line(f"Patient: {patient.full_name}, born {patient.date_of_birth.isoformat()}"
          f" (patient #{patient.id})")
-    session = f"Session: {when(appointment.starts_at)}, appointment #{appointment.id}"
+    place = appointment.location
+    session = f"Session: {when(appointment.starts_at, place)}, appointment #{appointment.id}"
     details = ", ".join(d for d in (appointment.session_type, appointment.clinician_name) if d)
     line(session + (f", {details}" if details else ""))
     line(f"Checklist: {record.version.checklist.name}, version {record.version.number}; "
@@ -315,12 +319,12 @@ def pdf(record: Record) -> bytes:
             doc.ln(2)
     line("Attestation", 12, bold=True, gap=2)
     line(f"Signed by typing their name: {record.revision.attested_name}, "
-         f"{when(record.revision.submitted_at)}", gap=4)
+         f"{when(record.revision.submitted_at, place)}", gap=4)
     line("Review decisions", 12, bold=True, gap=2)
     if not record.reviews:
         line("No decision yet.")
     for review in record.reviews:
-        line(f"{review.decision.label}: {review.clinician.name}, {when(review.decided_at)} "
+        line(f"{review.decision.label}: {review.clinician.name}, {when(review.decided_at, place)} "
              f"(on submission {review.revision})", bold=True, gap=0)
         if review.note:
             line(f"Note: {review.note}", gap=0)
@@ -338,8 +342,8 @@ def audited(kind: str, appointment: Appointment, actor=None) -> None:
 # One day --------------------------------------------------------------------------------------
 
 
-def _clock(moment: datetime | None) -> str:
-    return f"{settings.to_local(moment):%H:%M}" if moment else ""
+def _clock(moment: datetime | None, place: Location) -> str:
+    return f"{place.to_local(moment):%H:%M}" if moment else ""
 
 
 def _yes_no(value: bool | None) -> str:
@@ -355,14 +359,15 @@ def day_csv(day: date, actor=None) -> str:
     for row in rows:
         appointment, review = row.appointment, row.latest_review
         writer.writerow([text.csv_cell(value) for value in (
-            f"{settings.to_local(appointment.starts_at):%H:%M}", row.patient.full_name,
+            _clock(appointment.starts_at, appointment.location),
+            row.patient.full_name,
             row.patient.date_of_birth.isoformat(), row.readiness.status.label,
             "; ".join(row.readiness.reasons), row.driver_name,
             review.decision.label if review else "",
-            _clock(appointment.checked_in_at),
+            _clock(appointment.checked_in_at, appointment.location),
             _yes_no(appointment.ready_on_arrival) if appointment.checked_in_at else "",
             "yes" if appointment.no_show_at else "", appointment.left_with or "",
-            _clock(appointment.left_at))])
+            _clock(appointment.left_at, appointment.location))])
     audit.record("export.day_csv", record_type="day", detail=f"day={day.isoformat()}, "
                                                              f"{len(rows)} appointments",
                  actor=actor)

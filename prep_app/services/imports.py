@@ -24,8 +24,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Appointment, ImportMapping, Patient, Role, User, utcnow
-from . import appointments, audit, settings, text
+from ..models import Appointment, ImportMapping, Location, Patient, Role, User, utcnow
+from . import appointments, audit, locations, settings, text
 from .errors import InputError
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -35,7 +35,7 @@ IMPORT_MOVE = "Moved in the practice schedule (import)"  # the reason a move by 
 
 # prep_app's own column names, in the template's order.
 COLUMNS = ("external_id", "patient_id", "first_name", "last_name", "date_of_birth", "starts_at",
-           "session_type", "clinician", "mobile", "email", "language", "status")
+           "session_type", "clinician", "mobile", "email", "language", "status", "location")
 NAME_COLUMN = "name"  # one column with the full name, instead of first_name and last_name
 SPLIT_START = ("session_date", "session_time")  # instead of starts_at, as some systems write it
 KNOWN = (*COLUMNS, NAME_COLUMN, *SPLIT_START)
@@ -45,7 +45,7 @@ LABELS = {"external_id": "external id", "patient_id": "patient id", "first_name"
           "session_type": "session type", "session_date": "session date",
           "session_time": "session time"}
 LIMITS = {"external_id": 64, "patient_id": 64, NAME_COLUMN: 120, "session_type": 80,
-          "clinician": 120}
+          "clinician": 120, "location": 120}
 DATE_ORDERS = {"mdy": "MM/DD/YYYY", "dmy": "DD/MM/YYYY"}
 # Status words as practice-management systems write them (compared without case). The day's
 # file keeps its arrived and seen sessions: they are still booked, nothing to change.
@@ -64,7 +64,7 @@ TEMPLATE_EXAMPLE = {
     "external_id": "A-1042", "patient_id": "P-311", "first_name": "Ada", "last_name": "Lovelace",
     "date_of_birth": "1990-01-31", "starts_at": "2026-12-03 14:00", "session_type": "Infusion",
     "clinician": "Dr. Rivera", "mobile": "(435) 555-0199", "email": "ada@example.org",
-    "language": "en", "status": "booked",
+    "language": "en", "status": "booked", "location": "",
 }
 
 
@@ -104,6 +104,7 @@ class Row:
     email: str | None = None
     language: str | None = None
     is_cancelled: bool = False
+    location: Location | None = None  # where a new booking is (a booked one stays where it is)
 
 
 @dataclass
@@ -259,8 +260,9 @@ def _missing_columns(present: set[str]) -> list[str]:
     return missing
 
 
-def read(data: bytes, mapping: Mapping | None = None) -> Plan:
-    """Every row, checked on its own (no database). Problems are listed, not raised."""
+def read(data: bytes, mapping: Mapping | None = None, location: Location | None = None) -> Plan:
+    """Every row, checked on its own (no database but the clinic's settings). Problems are
+    listed, not raised. A row without a location is at ``location``, or the clinic's only one."""
     mapping = mapping or Mapping()
     plan = Plan()
     try:
@@ -285,7 +287,7 @@ def read(data: bytes, mapping: Mapping | None = None) -> Plan:
             continue
         cells = {ours: record[position] if position < len(record) else ""
                  for position, ours in positions.items()}
-        row = _row(number, cells, mapping, plan.problems)
+        row = _row(number, cells, mapping, plan.problems, location)
         if row.external_id:
             if row.external_id in first_row_of:
                 plan.problems.append(Problem(number, "external_id", (
@@ -298,7 +300,8 @@ def read(data: bytes, mapping: Mapping | None = None) -> Plan:
     return plan
 
 
-def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Problem]) -> Row:
+def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Problem],
+         location: Location | None = None) -> Row:
     row = Row(number, {k: text.clean(v) for k, v in cells.items()})
     cell = row.cells.get
 
@@ -322,7 +325,10 @@ def _row(number: int, cells: dict[str, str], mapping: Mapping, problems: list[Pr
     row.date_of_birth = _date_of_birth(cell("date_of_birth", ""), mapping.date_order, problem)
     if not cell("starts_at") and any(cell(column) for column in SPLIT_START):
         row.cells["starts_at"] = " ".join(cell(column, "") for column in SPLIT_START).strip()
-    row.starts_at = _starts_at(cell("starts_at", ""), mapping.date_order, problem)
+    row.location = _location(cell("location", ""), location, problem)
+    if row.location is not None:
+        row.starts_at = _starts_at(cell("starts_at", ""), mapping.date_order, row.location,
+                                   problem)
     row.session_type = cell("session_type", "")
     row.clinician = cell("clinician", "")
     try:
@@ -374,7 +380,17 @@ def _date_of_birth(raw: str, order: str, problem) -> date | None:
     return born
 
 
-def _starts_at(raw: str, order: str, problem) -> datetime | None:
+def _location(raw: str, default: Location | None, problem) -> Location | None:
+    if not raw and default is not None:
+        return default
+    try:
+        return locations.for_booking(raw)
+    except locations.LocationError as error:
+        problem("location", str(error))
+        return None
+
+
+def _starts_at(raw: str, order: str, location: Location, problem) -> datetime | None:
     if not raw:
         problem("starts_at", "is empty")
         return None
@@ -389,7 +405,8 @@ def _starts_at(raw: str, order: str, problem) -> datetime | None:
         hour = hour % 12 + (12 if half.startswith("p") else 0) if 1 <= hour <= 12 else 99
     try:
         # The same reading of a local time as the desk's (a skipped hour is refused).
-        return appointments.parse_local(f"{day.isoformat()} {hour:02d}:{minute:02d}")
+        return appointments.parse_local(f"{day.isoformat()} {hour:02d}:{minute:02d}",
+                                        location.zone)
     except appointments.AppointmentError as error:
         problem("starts_at", f"{raw} cannot be used: {error}")
         return None
@@ -516,9 +533,10 @@ def _likely_duplicates(plan: Plan) -> list[Duplicate]:
 
 
 def check(data: bytes, mapping: Mapping | None = None,
-          same_as: dict[int, int] | None = None) -> Plan:
-    """Read, check and plan the file; nothing is written. ``same_as``: see plan_changes."""
-    plan = read(data, mapping)
+          same_as: dict[int, int] | None = None, location: Location | None = None) -> Plan:
+    """Read, check and plan the file; nothing is written. ``same_as``: see plan_changes;
+    ``location``: where the rows that name none are."""
+    plan = read(data, mapping, location)
     # Row problems do not stop the database's checks (all are listed at once); a file that
     # cannot be read at all does.
     return plan if plan.problems_by_row().get(None) else plan_changes(plan, same_as)
@@ -542,7 +560,7 @@ def apply(plan: Plan, actor=None) -> None:
                 _set_session(step.appointment, _session(step.row, clinicians), actor)
         made = appointments.create_many(
             [(step.patient, step.row.starts_at) for step in booked], actor=actor,
-            details=[{"external_id": step.row.external_id,
+            details=[{"external_id": step.row.external_id, "location": step.row.location,
                       **_session(step.row, clinicians)} for step in booked])
         for step, appointment in zip(booked, made, strict=True):
             step.appointment = appointment
@@ -593,9 +611,9 @@ def _set_session(appointment: Appointment, session: dict, actor) -> None:
 
 
 def run(data: bytes, *, mapping: Mapping | None = None, same_as: dict[int, int] | None = None,
-        actor=None, dry_run: bool = False) -> Plan:
+        actor=None, dry_run: bool = False, location: Location | None = None) -> Plan:
     """Check the file and, unless ``dry_run`` or it has problems, import it."""
-    plan = check(data, mapping, same_as)
+    plan = check(data, mapping, same_as, location)
     if plan.is_ok and not dry_run:
         apply(plan, actor=actor)
     return plan

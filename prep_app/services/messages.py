@@ -31,7 +31,7 @@ from ..models import (
     MessageStatus,
     Patient,
 )
-from . import audit, drivers, links, settings, texts
+from . import audit, drivers, links, texts
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -191,13 +191,14 @@ def _token(message: Message, now: datetime) -> str:
 
 def compose(message: Message, url: str) -> tuple[str, str]:
     """(subject, body) of a message: no clinical detail, no last name, no date of birth. A
-    message is written in the patient's language."""
-    clinic = settings.get()
-    local = settings.to_local(message.appointment.starts_at)
+    message is written in the patient's language; its time and phone are the appointment's
+    location's."""
+    place = message.appointment.location
+    local = place.to_local(message.appointment.starts_at)
     # The patient's language; the driver's text too (the patient's person: our best guess).
     language = languages.of_patient(message.appointment.patient)
     short, long = WHEN_FORMATS[language]
-    context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": clinic.phone,
+    context = {"sender": current_app.config["MESSAGE_SENDER_NAME"], "phone": place.phone,
                "url": url, "short_when": format_datetime(local, short, locale=language),
                "long_when": format_datetime(local, long, locale=language)}
     if message.purpose == MessagePurpose.DRIVER_LINK:  # the day: the pick-up time is on the page

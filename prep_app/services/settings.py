@@ -10,25 +10,30 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import ClinicSettings, utcnow
+from ..models import ClinicSettings, Location, utcnow
 from . import audit, text
 from .accounts import StaffError
-from .errors import Conflict
+from .errors import Conflict, InputError
 
 
 def get() -> ClinicSettings:
     """The one row, read once per database session (a request's, a command's, a worker's): the
-    session keeps it, and a rollback expires it, so it is read again when next used."""
+    session keeps it, and a rollback expires it, so it is read again when next used. The
+    clinic's locations come in the same query."""
     session = db.session()
     settings = session.info.get(_KEPT)
     if settings is not None and settings in session:
         return settings
-    settings = session.get(ClinicSettings, 1)
+    settings = session.get(ClinicSettings, 1, options=[joinedload(ClinicSettings.locations)])
     if settings is None:
         settings = ClinicSettings(id=1)
         session.add(settings)
+        session.flush()
+    if not settings.locations:  # a new clinic: its one location
+        settings.locations.append(Location(name=settings.name))
         session.flush()
     session.info[_KEPT] = settings
     return settings
@@ -38,7 +43,8 @@ _KEPT = "clinic_settings"
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(get().timezone)
+    """The staff pages' clock: the main location's (an appointment's is its own location's)."""
+    return get().main_location.zone
 
 
 def to_local(moment: datetime) -> datetime:
@@ -61,13 +67,11 @@ class Bounds:
 
 
 SETTING_BOUNDS = {
-    "solid_fast_hours": Bounds(0, 24),
-    "clear_fast_hours": Bounds(0, 24),
     "arrive_early_minutes": Bounds(0, 120),
     "link_grace_hours": Bounds(1, 720),
     "idle_timeout_minutes": Bounds(5, 60),
 }
-SETTING_FIELDS = ("name", "phone", "timezone", "country", *SETTING_BOUNDS, "is_dob_check_on")
+SETTING_FIELDS = ("name", "country", *SETTING_BOUNDS, "is_dob_check_on")
 
 
 @cache
@@ -83,7 +87,7 @@ def phone_regions() -> frozenset[str]:
 
 
 def clinic_phone(raw: str | None, country: str) -> str:
-    """The clinic's phone number, checked, written the way people there write it."""
+    """A location's phone number, checked, written the way people there write it."""
     raw = text.clean(raw)[:40]
     try:
         number = phonenumbers.parse(raw, country)
@@ -98,6 +102,18 @@ def clinic_phone(raw: str | None, country: str) -> str:
     return phonenumbers.format_number(number, fmt)
 
 
+def whole_numbers(values: dict, table: dict[str, Bounds], error: type[InputError]) -> dict:
+    """Each of ``table``'s numbers from ``values``, checked against its bounds."""
+    out = {}
+    for key, bounds in table.items():
+        value = values.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not (
+                bounds.low <= value <= bounds.high):
+            raise error(f"Use a whole number from {bounds.low} to {bounds.high}.", key)
+        out[key] = value
+    return out
+
+
 def clean_settings(values: dict) -> dict:
     """Check every setting; returns the cleaned values or raises StaffError naming the field."""
     out: dict = {}
@@ -109,20 +125,7 @@ def clean_settings(values: dict) -> dict:
     if country not in phone_regions():
         raise StaffError("Choose a country from the list.", "country")
     out["country"] = country
-    zone = text.clean(values.get("timezone"))
-    if zone not in time_zones():
-        raise StaffError("Choose a time zone from the list.", "timezone")
-    out["timezone"] = zone
-    out["phone"] = clinic_phone(values.get("phone"), country)
-    for key, bounds in SETTING_BOUNDS.items():
-        value = values.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or not (
-                bounds.low <= value <= bounds.high):
-            raise StaffError(f"Use a whole number from {bounds.low} to {bounds.high}.", key)
-        out[key] = value
-    if out["clear_fast_hours"] > out["solid_fast_hours"]:
-        raise StaffError("Clear liquids cannot stop before solid food does: use a number no "
-                         "larger than the hours for solid food.", "clear_fast_hours")
+    out.update(whole_numbers(values, SETTING_BOUNDS, StaffError))
     out["is_dob_check_on"] = bool(values.get("is_dob_check_on"))
     return out
 
@@ -136,12 +139,19 @@ def update_settings(values: dict, expected_version: int, actor=None) -> list[str
     clinic: ClinicSettings = get()
     if clinic.version != expected_version:
         raise SettingsConflict("Someone else saved the settings while you were editing them.")
-    cleaned = clean_settings(values)
-    changed = [key for key in SETTING_FIELDS if getattr(clinic, key) != cleaned[key]]
+    return save_changes(clinic, clean_settings(values), SETTING_FIELDS, "settings.update",
+                        "clinic_settings", actor)
+
+
+def save_changes(row, cleaned: dict, fields: tuple[str, ...], action: str, record_type: str,
+                 actor) -> list[str]:
+    """Set the ``fields`` of ``row`` that differ from ``cleaned``, with one audit row naming
+    them; returns their names (none changed: nothing written)."""
+    changed = [key for key in fields if getattr(row, key) != cleaned[key]]
     for key in changed:
-        setattr(clinic, key, cleaned[key])
+        setattr(row, key, cleaned[key])
     if changed:
-        audit.record("settings.update", record_type="clinic_settings", record_id=clinic.id,
+        audit.record(action, record_type=record_type, record_id=row.id,
                      detail="changed: " + ", ".join(changed), actor=actor)
         db.session.flush()
     return changed

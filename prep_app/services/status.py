@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -19,6 +20,7 @@ from ..models import (
     CancelReason,
     ChecklistItem,
     DriverReply,
+    Location,
     Message,
     MessagePurpose,
     MessageStatus,
@@ -82,7 +84,7 @@ class AppointmentStatus:
             return "No-show"
         if appointment.left_at is not None:
             return (f"Left with {appointment.left_with} at "
-                    f"{settings.to_local(appointment.left_at):%H:%M}")
+                    f"{appointment.location.to_local(appointment.left_at):%H:%M}")
         return ""
 
 
@@ -108,14 +110,15 @@ def summarise(rows: list[AppointmentStatus]) -> DaySummary:
         left=sum(a.left_at is not None for a in appointments))
 
 
-def timing() -> Timing:
-    clinic = settings.get()
-    return Timing(clinic.timezone, clinic.solid_fast_hours, clinic.clear_fast_hours)
+def timing(location: Location) -> Timing:
+    """The clock and fasting hours readiness uses for an appointment at ``location``."""
+    return Timing(location.timezone, location.solid_fast_hours, location.clear_fast_hours)
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants where the clinic's ``day`` starts and ends (23 or 25 h on DST days)."""
-    zone = settings.zone()
+def day_bounds(day: date, zone: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and ends on ``zone``'s clock (a location's; by
+    default the staff pages'), 23 or 25 h on DST days."""
+    zone = zone or settings.zone()
     # In UTC: two datetimes in one zone subtract as wall clocks (24 h even on a 23 h day).
     start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
@@ -138,8 +141,7 @@ def appointments_on(day: date) -> list[Appointment]:
 def overview(appointments: list[Appointment], now: datetime | None = None
              ) -> list[AppointmentStatus]:
     """Readiness for each appointment (patients already loaded), in at most five queries
-    (four when the submissions came with the appointments, as from :func:`appointments_on`)
-    (and one more for the clinic's settings when they have not been read yet)."""
+    (four when the submissions came with the appointments, as from :func:`appointments_on`)."""
     if not appointments:
         return []
     now = now or utcnow()
@@ -188,7 +190,6 @@ def overview(appointments: list[Appointment], now: datetime | None = None
         for item in items:
             grouped[item.version_id].append(item)
         rules_by_version = {vid: checklists.rules(group) for vid, group in grouped.items()}
-    clock = timing()
     result = []
     for appointment in appointments:
         sub = subs.get(appointment.id)
@@ -214,7 +215,8 @@ def overview(appointments: list[Appointment], now: datetime | None = None
         )
         rules = rules_by_version.get(sub.checklist_version_id, []) if sub else []
         result.append(AppointmentStatus(appointment, appointment.patient,
-                                        assess(rules, facts, clock, now), sub, sub_answers,
+                                        assess(rules, facts, timing(appointment.location), now),
+                                        sub, sub_answers,
                                         review))
     return result
 

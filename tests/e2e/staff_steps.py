@@ -36,5 +36,5 @@ def put_clinic_at_midday(app) -> None:
     # POSIX zone names count the other way: Etc/GMT-5 is five hours east of UTC.
     zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
     with app.app_context():
-        settings.get().timezone = zone
+        settings.get().main_location.timezone = zone
         db.session.commit()
