@@ -226,8 +226,8 @@ def test_a_change_that_crosses_another_desks_change_writes_nothing(app, desk, bo
     before = load(app, appointment_id).starts_at
     real = appointment_service.reschedule
 
-    def crossed(appointment, starts_at, reason, actor=None):
-        real(appointment, starts_at, reason, actor=actor)  # written, then found stale
+    def crossed(appointment, starts_at, reason, actor=None, location=None):
+        real(appointment, starts_at, reason, actor=actor, location=location)  # then stale
         raise StaleDataError("appointments row was updated by someone else")
 
     monkeypatch.setattr(appointment_service, "reschedule", crossed)

@@ -275,3 +275,134 @@ def test_schedule_import_requires_a_location_when_several_and_reads_the_column(
         booked = {a.external_id: a.location.name for a in db.session.scalars(
             select(Appointment))}
     assert booked == {"A-1": "Moab", "B-1": "Moab", "B-2": settings_name(app)}
+
+
+# --- the front desk ----------------------------------------------------------------------------
+
+
+def book_at(app, location_id: int | None, name: str, days: int = 1, hour: int = 10) -> int:
+    with app.test_request_context():
+        place = (db.session.get(Location, location_id) if location_id
+                 else settings.get().main_location)
+        patient, _ = appointment_service.find_or_create_patient(name, date(1980, 1, 1))
+        day = settings.today() + timedelta(days=days)
+        starts = appointment_service.local_to_utc(datetime(day.year, day.month, day.day, hour),
+                                                  place.zone)
+        appointment = appointment_service.create(patient, starts, place)
+        db.session.commit()
+        return appointment.id
+
+
+def board_day(days: int = 1) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+
+
+def test_board_filters_by_location(app, login_as):
+    desk = login_as("front_desk")
+    moab = add_location(app)
+    book_at(app, None, "Cedar Patient")
+    book_at(app, moab, "Moab Patient")
+    with app.app_context():
+        day = (settings.today() + timedelta(days=1)).isoformat()
+
+    everything = desk.get(f"/board/?date={day}").text
+    assert '<label for="location">Location</label>' in everything
+    assert "Cedar Patient" in everything and "Moab Patient" in everything
+    assert '<span class="hint location">Moab</span>' in everything
+
+    only_moab = desk.get(f"/board/?date={day}&location={moab}").text
+    assert "Moab Patient" in only_moab and "Cedar Patient" not in only_moab
+    assert "All <strong>1</strong>" in only_moab  # the counts are that location's
+    assert f'<option value="{moab}" selected>Moab</option>' in only_moab
+    # The other filters keep the location (the day links, the status counts).
+    assert f"location={moab}" in only_moab.split('id="board-live"')[1]
+    # The refresh shows the same.
+    poll = desk.get(f"/board/?date={day}&location={moab}", headers={"HX-Request": "true"}).text
+    assert "Moab Patient" in poll and "Cedar Patient" not in poll
+    # An unknown location shows everything rather than nothing.
+    assert "Cedar Patient" in desk.get(f"/board/?date={day}&location=999").text
+
+
+def test_one_location_clinic_sees_no_location_picker(app, login_as, book):
+    desk = login_as("front_desk")
+    appointment_id, _ = book(days=1)
+    with app.app_context():
+        day = (settings.today() + timedelta(days=1)).isoformat()
+        name = settings.get().main_location.name
+    board = desk.get(f"/board/?date={day}").text
+    assert 'name="location"' not in board and "All locations" not in board
+    new = desk.get("/board/new").text
+    assert 'name="location"' not in new and "on the clinic's clock" in new
+    page = desk.get(f"/board/a/{appointment_id}").text
+    assert 'name="location"' not in page and 'id="location"' not in page
+    assert f"at {name}" not in page
+    # Booking needs no location: it is the only one.
+    response = submit_to(desk, "/board/new", "/board/new", {
+        "full_name": "Solo Sam", "date_of_birth": "1980-02-02", "day": day, "at": "11:00",
+        "issue_link": ""})
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment).join(Appointment.patient).where(
+            Appointment.id != appointment_id))
+        assert booked.location.name == name
+
+
+def test_desk_books_at_the_location_chosen_and_its_clock(app, login_as):
+    desk = login_as("front_desk")
+    honolulu = add_location(app, name="Honolulu", timezone="Pacific/Honolulu",
+                            phone="(808) 555-0100")
+    day = board_day(3)
+    form = desk.get("/board/new").text
+    assert '<option value="">Choose a location</option>' in form
+    missing = submit_to(desk, "/board/new", "/board/new", {
+        "full_name": "Island Ida", "date_of_birth": "1980-02-02", "day": day, "at": "10:00"})
+    assert missing.status_code == 400 and "Choose where the session is." in missing.text
+    response = submit_to(desk, "/board/new", "/board/new", {
+        "full_name": "Island Ida", "date_of_birth": "1980-02-02", "day": day, "at": "10:00",
+        "location": str(honolulu), "issue_link": ""})
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment))
+        assert booked.location.name == "Honolulu"
+        assert booked.starts_at.astimezone(UTC).hour == 20  # 10:00 in Honolulu
+        appointment_id = booked.id
+    page = desk.get(f"/board/a/{appointment_id}").text
+    assert '<span id="location">Honolulu</span>' in page and "10:00" in page
+
+
+def test_desk_moves_an_appointment_to_another_location(app, login_as):
+    desk = login_as("front_desk")
+    moab = add_location(app)
+    appointment_id = book_at(app, None, "Mover Mo", days=3)
+    page = f"/board/a/{appointment_id}"
+    response = submit_to(desk, page, f"{page}/reschedule", {
+        "location": str(moab), "new_day": board_day(3), "new_time": "10:00",
+        "move_reason": "Closer to home"})
+    assert response.status_code == 302, response.text
+    assert location_of(app, appointment_id) == "Moab"
+    [row] = audit_rows(app, "appointment.reschedule")
+    assert f"to location {moab}, from 1" in row.detail
+
+
+def test_the_board_reads_no_more_with_several_locations(app, login_as):
+    """The locations come with the clinic's settings and each appointment's with it: a
+    filtered board reads what the whole board reads (tests/test_board.py pins seven)."""
+    from .test_board import QueryCounter
+
+    desk = login_as("front_desk")
+    moab = add_location(app)
+    for n in range(3):
+        book_at(app, None, f"Cedar {n}", hour=9 + n)
+        book_at(app, moab, f"Moab {n}", hour=9 + n)
+    with app.app_context():
+        day = (settings.today() + timedelta(days=1)).isoformat()
+    desk.get("/board/")
+    with QueryCounter(app) as everything:
+        desk.get(f"/board/?date={day}", headers={"HX-Request": "true"})
+    with QueryCounter(app) as poll:
+        html = desk.get(f"/board/?date={day}&location={moab}",
+                        headers={"HX-Request": "true"}).text
+    assert html.count("Moab ") >= 3 and "Cedar 0" not in html
+    assert len(poll.queries) == len(everything.queries), "\n".join(poll.queries)
+    # No query of the locations' own: they come with the settings and the appointments.
+    assert not [q for q in poll.queries if q.startswith("SELECT locations")]

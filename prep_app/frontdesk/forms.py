@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from .. import languages
 from ..models import CancelReason
+from ..services import locations
 from ..services.appointments import AppointmentError, local_to_utc, normalise_phone
 from ..services.text import clean
 
@@ -82,12 +83,34 @@ def session_day(label: str) -> DateField:
 def session_time(label: str) -> TimeField:
     return TimeField(label, format="%H:%M", validators=[InputRequired(
         "Enter the time of the session, for example 14:00.")],
-        description="On the clinic's clock.")
+        description="On the location's clock.")
 
 
 def starts_at_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     """A day and time on ``zone``'s clock (the location's) as an aware UTC instant."""
     return local_to_utc(datetime.combine(day, at), zone)
+
+
+def location_field() -> SelectField:
+    return SelectField("Location", validators=[InputRequired("Choose where the session is.")],
+                       description="Where the session is: its clock, fasting hours, address "
+                                   "and phone are the patient's.")
+
+
+def offer_locations(form) -> None:
+    """The location select, only when the clinic has several (else there is nothing to pick,
+    and the field is gone: ``form.location`` is None)."""
+    places = locations.all_locations()
+    if len(places) < 2:
+        del form.location
+        return
+    form.location.choices = [SelectChoice("", "Choose a location"),
+                             *(SelectChoice(str(p.id), p.name) for p in places)]
+
+
+def chosen_location(form):
+    """The location picked on ``form``; None when there was nothing to pick."""
+    return locations.by_id(int(form.location.data)) if form.location else None
 
 
 class AppointmentForm(FlaskForm):
@@ -102,9 +125,14 @@ class AppointmentForm(FlaskForm):
     phone = phone_field("Patient's phone")
     email = email_field("Patient's email (optional)")
     language = language_field()
+    location = location_field()
     day = session_day("Day of the session")
     at = session_time("Time of the session")
     issue_link = BooleanField("Create the patient's link now", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_locations(self)
     # Sent by the "Book anyway" button, shown only with the warnings (never as a tick box).
     book_anyway = BooleanField("Book anyway")
 
@@ -116,6 +144,7 @@ class ContactForm(FlaskForm):
 
 
 class RescheduleForm(FlaskForm):
+    location = location_field()
     new_day = session_day("New day")
     new_time = session_time("New time")
     move_reason = StringField(
@@ -124,6 +153,10 @@ class RescheduleForm(FlaskForm):
         description="Kept with the appointment for the team. To another day: a clinician's "
                     "clearance no longer applies and the patient is asked for their food and "
                     "drink times again.", render_kw={"autocomplete": "off"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_locations(self)
 
 
 class CancelForm(FlaskForm):

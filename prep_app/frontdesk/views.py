@@ -33,7 +33,7 @@ from ..auth.access import STAFF, require_roles, signed_in
 from ..database import start_writing, writes_on_get
 from ..errors import on_input_error
 from ..extensions import db
-from ..models import Appointment, CancelReason, Message, PatientLink, Role, utcnow
+from ..models import Appointment, CancelReason, Location, Message, PatientLink, Role, utcnow
 from ..readiness import Status
 from ..security import base_url
 from ..services import appointments as appointment_service
@@ -108,6 +108,12 @@ def _chosen(name: str, offered: list[str]) -> str:
     return raw if raw in offered else ""
 
 
+def _chosen_location(places: list) -> Location | None:
+    """The ``?location=`` to show only, when the clinic has several (else everything)."""
+    raw = request.args.get("location", "")
+    return next((p for p in places if str(p.id) == raw), None) if len(places) > 1 else None
+
+
 def _search_words() -> str:
     """A name search comes in a POST body only: patient names never go into URLs (and so
     never into access logs, history or ``next=``)."""
@@ -120,7 +126,10 @@ def _search_words() -> str:
 def board():
     day, is_date_ok = _chosen_day()
     chosen_status, q = _chosen_status(), _search_words()
-    rows = status.overview(status.appointments_on(day))
+    places = locations.all_locations()
+    chosen_place = _chosen_location(places)
+    rows = [row for row in status.overview(status.appointments_on(day))
+            if chosen_place is None or row.appointment.location_id == chosen_place.id]
     counts = Counter(row.readiness.status for row in rows)
     counts[ARRIVED] = sum(row.readiness.is_checked_in for row in rows)
     session_types = sorted({r.appointment.session_type for r in rows} - {""}, key=str.casefold)
@@ -133,7 +142,8 @@ def board():
              and (not q or q.casefold() in row.patient.full_name.casefold())]
     params = {"date": day.isoformat() if request.args.get("date") and is_date_ok else "",
               "status": chosen_status, "session_type": chosen_type,
-              "clinician": chosen_clinician}
+              "clinician": chosen_clinician,
+              "location": str(chosen_place.id) if chosen_place else ""}
 
     def board_url(**changes) -> str:
         merged = {**params, **changes}
@@ -144,7 +154,7 @@ def board():
                    arrived=ARRIVED, summary=status.summarise(rows),
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
                    session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
-                   chosen_clinician=chosen_clinician,
+                   chosen_clinician=chosen_clinician, places=places, chosen_place=chosen_place,
                    can_import=current_user.role in (Role.FRONT_DESK, Role.ADMIN),
                    previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
     if request.headers.get("HX-Request") == "true":
@@ -154,7 +164,8 @@ def board():
     html = render_template("frontdesk/board.html", **context)
     # A full page load is a look at the day (the refresh above is the same look): on the record.
     start_writing()  # the page is drawn: only now take the write lock, for its audit row
-    audit.record_view("board.view", [row.appointment.id for row in shown], day.isoformat(),
+    audit.record_view("board.view", [row.appointment.id for row in shown],
+                      day.isoformat() + (f", location {chosen_place.id}" if chosen_place else ""),
                       actor=signed_in())
     return html, 200, {"Vary": "HX-Request"}
 
@@ -219,7 +230,8 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
     fresh = {
         "contact_form": {"phone": pretty_phone(patient.phone), "email": patient.email,
                          "language": patient.language or ""},
-        "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0)},
+        "reschedule_form": {"new_day": local.date(), "new_time": local.time().replace(second=0),
+                            "location": str(appointment.location_id)},
         "note_form": {"desk_note": appointment.desk_note or ""},
         "left_form": {"left_with": row.driver_name,
                       "left_at_time": settings.to_local(utcnow()).time().replace(
@@ -307,10 +319,10 @@ def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
 
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
     _refuse_unless_open(appointment)
+    place = forms.chosen_location(form) or appointment.location
     appointment_service.reschedule(
-        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data,
-                                         appointment.location.zone),
-        form.move_reason.data, actor=signed_in())
+        appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data, place.zone),
+        form.move_reason.data, actor=signed_in(), location=place)
 
 
 def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:
@@ -463,7 +475,7 @@ def new_appointment():
         return render_template("frontdesk/new.html", form=form, problem=problem), error.status
 
     on_input_error(refused)
-    place = locations.for_booking()
+    place = forms.chosen_location(form) or locations.for_booking()
     starts_at = forms.starts_at_utc(form.day.data, form.at.data, place.zone)
     if not form.book_anyway.data:
         warnings = appointment_service.booking_warnings(form.full_name.data,

@@ -214,18 +214,22 @@ def create_many(bookings: list[tuple[Patient, datetime]], actor=None,
     return booked
 
 
-def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor=None) -> None:
-    """Move the session, keeping why and who. A move to another day voids a clearance and asks
-    the patient again for the answers tied to the old day (see submissions)."""
+def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor=None,
+               location: Location | None = None) -> None:
+    """Move the session (to ``location``, when given), keeping why and who. A move to another
+    day voids a clearance and asks the patient again for the answers tied to the old day (see
+    submissions); readiness then uses the new location's fasting hours."""
     _check_future(starts_at)
     reason = clean_text(reason, 200)
     if not reason:
         raise AppointmentError("Say why the appointment is moving.")
-    place = appointment.location
-    is_new_day = place.to_local(starts_at).date() != place.to_local(appointment.starts_at).date()
+    before, place = appointment.location, location or appointment.location
+    is_new_day = (place.to_local(starts_at).date()
+                  != before.to_local(appointment.starts_at).date())
     was_cleared = is_new_day and (
         status.for_appointment(appointment).readiness.status is Status.CLEARED)
     appointment.moved_from_at, appointment.starts_at = appointment.starts_at, starts_at
+    appointment.location = place
     appointment.move_reason = reason
     appointment.moved_by_id = actor.id if actor is not None else None
     appointment.last_activity_at = utcnow()
@@ -241,6 +245,8 @@ def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor
         if reopened:
             done.append(f"{reopened} time answer{'' if reopened == 1 else 's'} asked again")
         detail = "to another day" + (f": {', '.join(done)}" if done else "")
+    if place.id != before.id:
+        detail += f"; to location {place.id}, from {before.id}"
     audit.record("appointment.reschedule", record_type="appointment", record_id=appointment.id,
                  patient_id=appointment.patient_id, detail=detail, actor=actor)
 
