@@ -406,3 +406,31 @@ def test_the_board_reads_no_more_with_several_locations(app, login_as):
     assert len(poll.queries) == len(everything.queries), "\n".join(poll.queries)
     # No query of the locations' own: they come with the settings and the appointments.
     assert not [q for q in poll.queries if q.startswith("SELECT locations")]
+
+
+def test_schedule_upload_asks_for_a_location_only_when_there_are_several(app, client,
+                                                                         login_as):
+    from .test_schedule_import import booking, csv_of
+    from .test_schedule_upload import confirm, upload
+
+    login_as("front_desk")
+    assert 'name="location"' not in client.get("/board/import/").text
+    moab = add_location(app)
+    page = client.get("/board/import/").text
+    assert '<label for="location">Location of the rows that name none</label>' in page
+
+    data = csv_of(booking(app))
+    refused = upload(client, data)  # none chosen, no column: each row says so
+    assert refused.status_code == 422 and "several locations" in refused.text
+    import io
+
+    from .browserlike import forms_of
+
+    hidden = forms_of(client.get("/board/import/").text)[-1]["hidden"]
+    preview = client.post("/board/import/", data={
+        **hidden, "location": str(moab), "file": (io.BytesIO(data), "schedule.csv")},
+        content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.text
+    assert confirm(client, preview.text).status_code == 302
+    with app.app_context():
+        assert [a.location.name for a in db.session.scalars(select(Appointment))] == ["Moab"]

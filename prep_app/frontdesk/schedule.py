@@ -22,7 +22,7 @@ from ..database import end_read
 from ..errors import on_input_error
 from ..models import Role
 from ..security import takes_upload
-from ..services import imports
+from ..services import imports, locations
 
 bp = Blueprint("schedule", __name__, url_prefix="/board/import")
 require_roles(bp, Role.FRONT_DESK, Role.ADMIN)
@@ -50,14 +50,28 @@ class UploadForm(FlaskForm):
         "Choose the CSV file to import.")], description="Exported from your practice-management "
                                                         "system, or the template filled in.")
     mapping = SelectField("Its column names", coerce=int, default=0)
+    # Only when the clinic has several locations (else the field is gone: None).
+    location = SelectField("Location of the rows that name none", coerce=int, default=0,
+                           description="A location column in the file names each row's.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mapping.choices = _mapping_choices()
+        places = locations.all_locations()
+        if len(places) < 2:
+            del self.location
+            return
+        self.location.choices = [(0, "None: each row names its location"),
+                                 *((place.id, place.name) for place in places)]
 
 
 class ConfirmForm(FlaskForm):
     schedule = HiddenField()  # the file, base64
     mapping = HiddenField()
+    location = HiddenField()
 
 
-def _mapping_id(raw) -> int:
+def _number(raw) -> int:
     try:
         return int(raw or 0)
     except (TypeError, ValueError):
@@ -78,17 +92,17 @@ def _same_as() -> dict[int, int]:
     return chosen
 
 
-def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
+def _preview(plan: imports.Plan, data: bytes, mapping_id: int, location_id: int,
+             code: int = 200):
     confirm = ConfirmForm(formdata=None, schedule=base64.b64encode(data).decode(),
-                          mapping=str(mapping_id))
+                          mapping=str(mapping_id), location=str(location_id))
     problems = plan.problems_by_row()
     shown = [step for step in plan.steps if step.row.number in problems][:PREVIEW_ROWS]
     shown_numbers = {step.row.number for step in shown}
     shown += [step for step in plan.steps if step.row.number not in shown_numbers][
         :max(0, PREVIEW_ROWS - len(shown))]
     shown.sort(key=lambda step: step.row.number)
-    upload = UploadForm(formdata=None, mapping=mapping_id)
-    upload.mapping.choices = _mapping_choices()
+    upload = UploadForm(formdata=None, mapping=mapping_id, location=location_id)
     undecided: dict[int, list[imports.Duplicate]] = {}
     for duplicate in plan.duplicates:
         undecided.setdefault(duplicate.row.number, []).append(duplicate)
@@ -102,7 +116,6 @@ def _preview(plan: imports.Plan, data: bytes, mapping_id: int, code: int = 200):
 def _too_large(error):
     """A file past the limit: the upload page again, saying what the limit is."""
     form = UploadForm(formdata=None)
-    form.mapping.choices = _mapping_choices()
     form.file.errors = [imports.too_large_message()]
     return render_template("schedule/upload.html", form=form), 413
 
@@ -111,13 +124,14 @@ def _too_large(error):
 @takes_upload("file")
 def upload():
     form = UploadForm()
-    form.mapping.choices = _mapping_choices()
     if not form.validate_on_submit():
         return render_template("schedule/upload.html", form=form), 400 if form.errors else 200
     data = form.file.data.read(imports.MAX_BYTES + 1)
-    plan = imports.check(data, imports.saved_mapping(form.mapping.data or None))
+    location_id = form.location.data if form.location else 0
+    plan = imports.check(data, imports.saved_mapping(form.mapping.data or None),
+                         location=locations.by_id(location_id))
     end_read()  # a check only: no lock held while the preview is drawn
-    return _preview(plan, data, form.mapping.data, 200 if plan.is_ok else 422)
+    return _preview(plan, data, form.mapping.data, location_id, 200 if plan.is_ok else 422)
 
 
 @bp.post("/confirm")
@@ -131,11 +145,13 @@ def confirm():
         flash("That import page was open too long or came from somewhere else. Please upload "
               "the file again.", "error")
         return redirect(url_for("schedule.upload"))
-    mapping_id = _mapping_id(form.mapping.data)
-    plan = imports.check(data, imports.saved_mapping(mapping_id or None), _same_as())
+    mapping_id = _number(form.mapping.data)
+    location_id = _number(form.location.data)  # a number, or 0 when tampered with
+    plan = imports.check(data, imports.saved_mapping(mapping_id or None), _same_as(),
+                         locations.by_id(location_id))
     if not plan.is_ok:
         end_read()
-        return _preview(plan, data, mapping_id, 422)
+        return _preview(plan, data, mapping_id, location_id, 422)
 
     def changed_meanwhile(error):
         # Another import (or the desk) changed the same bookings at the same moment.
