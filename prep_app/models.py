@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -145,6 +146,11 @@ class ClinicSettings(db.Model):
     session_minutes: Mapped[int] = mapped_column(Integer, default=60)
     link_grace_hours: Mapped[int] = mapped_column(Integer, default=24)
     is_dob_check_on: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The morning-of check (services/morning_check.py): off unless the clinic turns it on; sent
+    # at this hour on the session's day.
+    is_morning_check_on: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
+    morning_check_hour: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=15)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -289,6 +295,9 @@ class Appointment(db.Model):
     is_driver_text_allowed: Mapped[bool | None] = mapped_column(Boolean)
     driver_reply: Mapped[DriverReply | None] = mapped_column(_enum(DriverReply))
     driver_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The morning-of check's answers ({"fasting": "yes", "driver": "yes", "unwell": "no"}), when.
+    morning_check: Mapped[dict | None] = mapped_column(JSON)
+    morning_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When anything about this appointment last happened (a save, a link, a review): the board.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -625,6 +634,7 @@ class MessageChannel(enum.StrEnum):
 class MessagePurpose(enum.StrEnum):
     LINK = "link"  # the personal link, when booked or when the desk presses "Send link"
     DRIVER_LINK = "driver_link"  # the driver's own link, when the patient agreed to texts
+    MORNING_CHECK = "morning_check"  # the morning-of check, when the clinic has it on
     REMINDER = "reminder"  # before the session, while the checklist is not submitted
 
 

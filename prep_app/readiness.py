@@ -45,6 +45,12 @@ _LABELS = {
 }
 _QUEUE_RANK = {Status.NEEDS_ATTENTION: 0, Status.AWAITING_REVIEW: 1}
 DRIVER_DECLINED = "Driver said they can't make it"
+# The morning-of check: each question, the answer that needs attention, and the reason.
+MORNING_CONCERNS = {
+    "fasting": ("no", "Morning check: not fasting as planned"),
+    "driver": ("no", "Morning check: driver not coming"),
+    "unwell": ("yes", "Morning check: feeling unwell"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class Facts:
     review: ReviewFacts | None = None  # the latest decision, if any
     is_moved_to_new_day: bool = False  # its answers tied to the old day are asked again
     driver_reply: str | None = None  # the driver's own answer: coming | not_coming | None
+    morning_check: Mapping[str, str] | None = None  # the morning-of check's answers
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,7 @@ def flag_details(items: Sequence[ItemRule], answers: Mapping[str, str]) -> dict[
 def assess(items: Sequence[ItemRule], facts: Facts, timing: Timing, now: datetime) -> Readiness:
     if facts.is_cancelled:
         return Readiness(Status.CANCELLED, ("Appointment cancelled",))
-    readiness = _driver_declined(_before_arrival(items, facts, timing, now), facts)
+    readiness = _said_on_the_day(_before_arrival(items, facts, timing, now), facts)
     if readiness.flags:
         said = flag_details(items, facts.answers)
         readiness = replace(readiness, flag_answers=tuple(
@@ -221,13 +228,23 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
     return Readiness(Status.AWAITING_REVIEW, changed or ("Submitted; waiting for a clinician",))
 
 
-def _driver_declined(readiness: Readiness, facts: Facts) -> Readiness:
-    """The driver said they can't make it: no ride home, so the desk must act, whatever the
-    answers and the review say (until the patient names another driver)."""
-    if facts.driver_reply != "not_coming":
+def morning_concerns(answers: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The reasons the morning-of check's answers give: "no" to fasting or the driver, "yes" to
+    feeling unwell."""
+    answers = answers or {}
+    return tuple(reason for key, (worry, reason) in MORNING_CONCERNS.items()
+                 if answers.get(key) == worry)
+
+
+def _said_on_the_day(readiness: Readiness, facts: Facts) -> Readiness:
+    """What the driver or the patient said since: a driver who can't make it (until the patient
+    names another) or a worry in the morning-of check needs the desk, whatever the answers
+    and the review say."""
+    said = (*((DRIVER_DECLINED,) if facts.driver_reply == "not_coming" else ()),
+            *morning_concerns(facts.morning_check))
+    if not said:
         return readiness
-    return replace(readiness, status=Status.NEEDS_ATTENTION,
-                   reasons=(DRIVER_DECLINED, *readiness.reasons))
+    return replace(readiness, status=Status.NEEDS_ATTENTION, reasons=(*said, *readiness.reasons))
 
 
 def _decided(review: ReviewFacts, flags: tuple[str, ...], blocking: tuple[str, ...]

@@ -27,7 +27,7 @@ ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_siz
 GOOD_SETTINGS = {
     "name": "Cedar City Ketamine Clinic", "country": "US", "arrive_early_minutes": "15",
     "link_grace_hours": "24", "is_dob_check_on": "y",
-    "idle_timeout_minutes": "15",
+    "idle_timeout_minutes": "15", "morning_check_hour": "7",
 }
 
 ADMIN_PAGES = ["/admin/", "/admin/staff", "/admin/staff/1", "/admin/settings",

@@ -41,6 +41,7 @@ LONG = {
     "url": "https://prep.cedarcityclinic.org/p/" + secrets.token_urlsafe(links.TEXT_TOKEN_BYTES),
     "short_when": "Wed 30 Sep 10:45",  # the longest in Spanish: "mié 30 sept 10:45"
     "short_day": "Wed 30 Sep",  # the driver's text
+    "short_time": "10:45",  # the morning-of check's
     "long_when": "Wednesday 30 September 2026 at 10:45",
     "phone": "+1 (435) 555-0100",
 }

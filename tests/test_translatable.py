@@ -29,6 +29,7 @@ def test_the_patients_pages_and_forms_are_extracted_for_translation():
 def test_the_drivers_page_and_the_patients_notice_are_extracted_for_translation():
     messages = extracted()
     for words in ("Can you drive %(name)s home?", "I'll be there", "I can't make it",
-                  "May we text your driver?",
+                  "May we text your driver?", "A quick check this morning",
+                  "Are you still fasting as planned?",
                   "Your driver said they can't make it. Please name another driver or call us."):
         assert words in messages, words

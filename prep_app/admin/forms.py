@@ -104,6 +104,12 @@ class SettingsForm(VersionedForm):
     is_dob_check_on = BooleanField(
         "Ask patients for their date of birth before they see their checklist",
         description="Recommended: a forwarded link then shows nothing to someone else.")
+    is_morning_check_on = BooleanField(
+        "Send a morning-of check on the session's day",
+        description="A text and an email ask three questions (still fasting, driver still "
+                    "coming, feeling unwell); a worry shows on the board.")
+    morning_check_hour = _number("Send the morning-of check at (hour of the day)",
+                                 "morning_check_hour", "On the clinic's clock.")
     idle_timeout_minutes = _number("Sign staff out after this many minutes without activity",
                                    "idle_timeout_minutes",
                                    "A warning shows a minute before.")

@@ -46,6 +46,20 @@ class DateOfBirthForm(FlaskForm):
         render_kw={"autocomplete": "bday"})
 
 
+class MorningCheckForm(FlaskForm):
+    """The morning-of check (services/morning_check.py): three yes/no questions."""
+
+    fasting = RadioField(_l("Are you still fasting as planned?"), choices=_choices(YES_NO),
+                         validators=[InputRequired(_l("Please answer this question."))],
+                         description=_l("As in your timeline: no solid food, and only clear "
+                                        "liquids, before your session."))
+    driver = RadioField(_l("Is your driver still coming?"), choices=_choices(YES_NO),
+                        validators=[InputRequired(_l("Please answer this question."))])
+    unwell = RadioField(_l("Are you feeling unwell?"), choices=_choices(YES_NO),
+                        validators=[InputRequired(_l("Please answer this question."))],
+                        description=_l("For example a fever, a cold or flu, or feeling sick."))
+
+
 class VersionedForm(FlaskForm):
     """Carries the version of the submission the page was built from (two tabs, one saves)."""
 

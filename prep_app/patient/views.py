@@ -30,7 +30,16 @@ from ..driver import views as driver_views
 from ..errors import on_input_error
 from ..models import DriverReply, ItemKind, SubmissionStatus, utcnow
 from ..readiness import is_shown, raised_flags
-from ..services import audit, checklists, drivers, links, settings, status, submissions
+from ..services import (
+    audit,
+    checklists,
+    drivers,
+    links,
+    morning_check,
+    settings,
+    status,
+    submissions,
+)
 from ..services.checklists import FrozenItem
 from ..services.errors import Conflict, InputError
 from . import forms
@@ -234,7 +243,7 @@ def start():
         "patient/start.html", appointment=appointment, submission=submission,
         sections=sections, next_section=_first_unfinished(version, sections, answers),
         started=bool(answers), is_open=_is_open(), closed_because=_closed_because(),
-        answers=answers)
+        answers=answers, morning_check_open=morning_check.is_open(appointment, utcnow()))
 
 
 def _first_unfinished(version, sections, answers) -> str | None:
@@ -388,6 +397,7 @@ def review():
     on_input_error(refused)
     submissions.submit(submission, form.attested_name.data, key, form.expected_version(),
                        actor=g.patient_link)
+    morning_check.plan(g.appointment, utcnow(), actor=g.patient_link)
     return redirect(url_for("patient.done"))
 
 
@@ -436,6 +446,23 @@ def done():
         moments=moments, answers=answers, place=place,
         is_submitted=submission.status == SubmissionStatus.SUBMITTED, is_open=_is_open(),
         closed_because=_closed_because())
+
+
+@bp.route("/checklist/morning", methods=["GET", "POST"])
+def morning():
+    """The morning-of check, on the session's day when the clinic has it on."""
+    appointment = g.appointment
+    if not morning_check.is_open(appointment, utcnow()):
+        return redirect(url_for("patient.start"))
+    form = forms.MorningCheckForm(data=appointment.morning_check or {})
+    if form.validate_on_submit():
+        morning_check.answer(appointment, {key: form[key].data for key in
+                                           morning_check.QUESTIONS}, utcnow(),
+                             actor=g.patient_link)
+        flash(_("Thank you. We have your answers."), "success")
+        return redirect(url_for("patient.start"))
+    return render_template("patient/morning.html", form=form, appointment=appointment), (
+        422 if form.errors else 200)
 
 
 @bp.post("/checklist/leave")

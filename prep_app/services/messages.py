@@ -30,8 +30,9 @@ from ..models import (
     MessageRecipient,
     MessageStatus,
     Patient,
+    User,
 )
-from . import audit, drivers, links, texts
+from . import audit, drivers, links, settings, texts
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each time: 30 s, 1, 2, 4 minutes
 # Texts have no subject; the console line of the development outbox shows it.
 SUBJECTS = {MessagePurpose.LINK: _l("Your checklist before your visit"),
-            MessagePurpose.DRIVER_LINK: _l("A ride home: can you make it?")}
+            MessagePurpose.DRIVER_LINK: _l("A ride home: can you make it?"),
+            MessagePurpose.MORNING_CHECK: _l("A quick check before your visit today")}
 # How a text (short) and an email (long) write the session's day and time, in each language.
 WHEN_FORMATS = {
     "en": ("EEE d MMM HH:mm", "EEEE d MMMM y 'at' HH:mm"),
@@ -66,16 +68,24 @@ def addresses(patient: Patient) -> list[tuple[MessageChannel, str]]:
 
 def plan_link(appointment: Appointment, now: datetime, actor=None) -> list[Message]:
     """The personal link, due now, by each way the patient can be reached (text, email)."""
+    return plan_to_patient(appointment, MessagePurpose.LINK, now, actor)
+
+
+def plan_to_patient(appointment: Appointment, purpose: MessagePurpose, due_at: datetime,
+                    actor=None) -> list[Message]:
+    """A message for ``purpose`` due at ``due_at``, by each way the patient can be reached;
+    ``actor`` caused it (a member of staff is kept on the rows)."""
     rows = [Message(appointment=appointment, recipient=MessageRecipient.PATIENT,
-                    channel=channel, purpose=MessagePurpose.LINK, due_at=now,
-                    created_by_id=actor.id if actor is not None else None)
+                    channel=channel, purpose=purpose, due_at=due_at,
+                    created_by_id=actor.id if isinstance(actor, User) else None)
             for channel, _ in addresses(appointment.patient)]
     db.session.add_all(rows)
     if rows:
         db.session.flush()
         audit.record("message.plan", record_type="appointment", record_id=appointment.id,
                      patient_id=appointment.patient_id, actor=actor,
-                     detail="link by " + " and ".join(str(m.channel) for m in rows))
+                     detail=f"{purpose.value.replace('_', ' ')} by "
+                            + " and ".join(str(m.channel) for m in rows))
     return rows
 
 
@@ -171,6 +181,14 @@ def stop_reason(message: Message, now: datetime) -> tuple[MessageStatus, str] | 
         return MessageStatus.SUPPRESSED, "patient checked in"
     if links.expiry_for(appointment) <= now:
         return MessageStatus.SUPPRESSED, "appointment is over"
+    if message.purpose == MessagePurpose.MORNING_CHECK:
+        if not settings.get().is_morning_check_on:
+            return MessageStatus.CANCELLED, "morning check turned off"
+        if appointment.morning_checked_at is not None:
+            return MessageStatus.CANCELLED, "morning check already answered"
+        place = appointment.location  # planned for another day than the session's now
+        if place.to_local(message.due_at).date() != place.to_local(appointment.starts_at).date():
+            return MessageStatus.CANCELLED, "session moved to another day"
     return None
 
 
@@ -203,6 +221,8 @@ def compose(message: Message, url: str) -> tuple[str, str]:
                "long_when": format_datetime(local, long, locale=language)}
     if message.purpose == MessagePurpose.DRIVER_LINK:  # the day: the pick-up time is on the page
         context["short_day"] = format_datetime(local, "EEE d MMM", locale=language)
+    if message.purpose == MessagePurpose.MORNING_CHECK:  # the session is today: its time
+        context["short_time"] = format_datetime(local, "HH:mm", locale=language)
     with force_locale(language):
         body = render_template(f"messages/{message.purpose}_{message.channel}.txt", **context)
         subject = str(SUBJECTS.get(message.purpose, ""))

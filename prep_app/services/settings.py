@@ -70,8 +70,10 @@ SETTING_BOUNDS = {
     "arrive_early_minutes": Bounds(0, 120),
     "link_grace_hours": Bounds(1, 720),
     "idle_timeout_minutes": Bounds(5, 60),
+    "morning_check_hour": Bounds(0, 23),
 }
-SETTING_FIELDS = ("name", "country", *SETTING_BOUNDS, "is_dob_check_on")
+SETTING_FIELDS = ("name", "country", *SETTING_BOUNDS, "is_dob_check_on",
+                  "is_morning_check_on")
 
 
 @cache
@@ -127,6 +129,7 @@ def clean_settings(values: dict) -> dict:
     out["country"] = country
     out.update(whole_numbers(values, SETTING_BOUNDS, StaffError))
     out["is_dob_check_on"] = bool(values.get("is_dob_check_on"))
+    out["is_morning_check_on"] = bool(values.get("is_morning_check_on"))
     return out
 
 

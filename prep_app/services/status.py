@@ -212,6 +212,7 @@ def overview(appointments: list[Appointment], now: datetime | None = None
                                review.note, name) if review else None,
             is_moved_to_new_day=bool(sub and sub.time_answers_reopened_at),
             driver_reply=str(appointment.driver_reply) if appointment.driver_reply else None,
+            morning_check=appointment.morning_check,
         )
         rules = rules_by_version.get(sub.checklist_version_id, []) if sub else []
         result.append(AppointmentStatus(appointment, appointment.patient,
