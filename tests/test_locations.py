@@ -334,7 +334,7 @@ def test_one_location_clinic_sees_no_location_picker(app, login_as, book):
     new = desk.get("/board/new").text
     assert 'name="location"' not in new and "on the clinic's clock" in new
     page = desk.get(f"/board/a/{appointment_id}").text
-    assert 'name="location"' not in page and 'id="location"' not in page
+    assert 'name="location"' not in page and 'id="appointment-location"' not in page
     assert f"at {name}" not in page
     # Booking needs no location: it is the only one.
     response = submit_to(desk, "/board/new", "/board/new", {
@@ -367,7 +367,7 @@ def test_desk_books_at_the_location_chosen_and_its_clock(app, login_as):
         assert booked.starts_at.astimezone(UTC).hour == 20  # 10:00 in Honolulu
         appointment_id = booked.id
     page = desk.get(f"/board/a/{appointment_id}").text
-    assert '<span id="location">Honolulu</span>' in page and "10:00" in page
+    assert '<span id="appointment-location">Honolulu</span>' in page and "10:00" in page
 
 
 def test_desk_moves_an_appointment_to_another_location(app, login_as):
