@@ -136,7 +136,7 @@ def _unmet(items: Sequence[ItemRule], answers: Mapping[str, str]) -> list[ItemRu
     """What the session still waits for: a blocking item not answered, or a "not yet" ticked
     ("I am still arranging a ride": the driver's questions are then not asked)."""
     return [i for i in items if is_shown(i, answers) and (
-        (i.is_blocking and not _is_met(i, answers.get(i.key, "")))
+        (i.is_blocking and not is_answered(i.kind, answers.get(i.key)))
         or (i.flag_rule == "blocks_if_yes" and answers.get(i.key) == "yes"))]
 
 
@@ -196,7 +196,8 @@ def _before_arrival(items: Sequence[ItemRule], facts: Facts, timing: Timing, now
                     ) -> Readiness:
     link_note = _link_note(facts, now)
     if facts.submission_status is None:
-        if facts.link_expires_at is None or facts.is_link_revoked or facts.is_link_locked:
+        if facts.is_link_locked or link_state(facts.link_expires_at, facts.is_link_revoked,
+                                              now) in (LinkState.NONE, LinkState.REVOKED):
             return Readiness(Status.NOT_SENT, (link_note or "No link sent yet",))
         return Readiness(Status.NOT_STARTED,
                          (link_note or _link_progress(facts, timing, now),))
@@ -315,21 +316,41 @@ def _with(reasons: list[str], note: str | None) -> tuple[str, ...]:
     return tuple(reasons + ([note] if note else []))
 
 
+class LinkState(enum.StrEnum):
+    NONE = "none"
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def link_state(expires_at: datetime | None, is_revoked: bool, now: datetime) -> LinkState:
+    """A link's state at ``now`` (``expires_at`` None: there is no link). The desk's page, the
+    patient's link check and the readiness reasons all read it here."""
+    if expires_at is None:
+        return LinkState.NONE
+    if is_revoked:
+        return LinkState.REVOKED
+    return LinkState.EXPIRED if expires_at <= now else LinkState.ACTIVE
+
+
 def _link_note(facts: Facts, now: datetime) -> str | None:
-    if facts.link_expires_at is None:
+    state = link_state(facts.link_expires_at, facts.is_link_revoked, now)
+    if state is LinkState.NONE:
         return None
-    if facts.is_link_revoked:
+    if state is LinkState.REVOKED:
         return "Link revoked; send a new one"
     if facts.is_link_locked:
         return "Link locked after wrong dates of birth; send a new one"
-    if facts.link_expires_at <= now:
+    if state is LinkState.EXPIRED:
         return "Link expired; send a new one"
     return None
 
 
-def _is_met(item: ItemRule, value: str) -> bool:
+def is_answered(kind: str, value: str | None) -> bool:
+    """Whether an answer counts as given: a box to tick must say yes, anything else must not
+    be blank. The patient's pages, the submit check and readiness all ask here."""
     value = (value or "").strip()
-    if item.kind == "confirm":
+    if kind == "confirm":
         return value == "yes"
     return bool(value)
 

@@ -495,7 +495,8 @@ def test_once_the_session_starts_changes_are_refused_politely(patient, moment):
     else:
         with patient.application.test_request_context():
             appointment = db.session.get(Appointment, patient.appointment_id)
-            appointment_service.check_in(appointment, is_driver_confirmed=True)
+            appointment_service.check_in(appointment, is_driver_confirmed=True,
+                                         now=appointment.starts_at)
             db.session.commit()
 
     response = patient.post("/checklist/step/ride", data={

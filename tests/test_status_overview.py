@@ -85,7 +85,8 @@ def clinic_day(app, book, make_staff):
         save_answers(changed, {"questions": "Can I bring my dog?"})
         submissions.submit(changed.submission, "Pat Changed", secrets.token_urlsafe(24), None)
         appointment_service.cancel(get("Cancelled"))
-        appointment_service.check_in(get("Arrived"), is_driver_confirmed=True)
+        arrived = get("Arrived")
+        appointment_service.check_in(arrived, is_driver_confirmed=True, now=arrived.starts_at)
         db.session.commit()
     return people
 
@@ -220,11 +221,11 @@ def test_days_follow_the_clinics_time_zone_setting(app):
 def test_a_whole_clinic_day_takes_five_queries(app, clinic_day):
     """appointments_on() brings patients and submissions along: one query for the day, then
     links, answers, reviews and checklist items, however many sessions there are."""
-    with app.test_request_context():
+    with app.app_context():
         first = db.session.get(Appointment, next(iter(clinic_day.values())))
         day = settings.to_local(first.starts_at).date()
         db.session.expunge_all()
-        settings.get()  # the settings are read once per unit of work, before the day
+        settings.get()  # read once per unit of work, before the count
         statements = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)

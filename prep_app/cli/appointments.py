@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..models import Appointment, utcnow
 from ..services import appointments as appointment_service
-from ..services import links, locations, messages, settings, status
+from ..services import links, locations, messages, rules, settings, status
 from .common import parse_date, patient_url, unit_of_work, when
 
 appointments_cli = AppGroup("appointments", help="Appointments and patient links.")
@@ -48,13 +48,10 @@ def _open_appointment(appointment_id: int) -> Appointment:
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None:
         raise click.ClickException(f"There is no appointment #{appointment_id}.")
-    if appointment.is_cancelled:
-        raise click.ClickException(
-            f"Appointment #{appointment_id} is cancelled: it cannot have a link.")
-    if links.expiry_for(appointment) <= utcnow():
-        raise click.ClickException(
-            f"Appointment #{appointment_id} ({when(appointment)}) is over: a link "
-            "would not work any more.")
+    refusal = rules.link_refusal(appointment, utcnow())
+    if refusal is not None:
+        raise click.ClickException(f"No link for appointment #{appointment_id} "
+                                   f"({when(appointment)}): {refusal}")
     return appointment
 
 

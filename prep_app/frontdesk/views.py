@@ -37,7 +37,7 @@ from ..models import Appointment, CancelReason, Location, Message, PatientLink, 
 from ..readiness import Status
 from ..security import base_url
 from ..services import appointments as appointment_service
-from ..services import audit, links, locations, messages, settings, status, texts
+from ..services import audit, links, locations, messages, rules, settings, status, texts
 from ..services.appointments import AppointmentError
 from ..services.errors import Conflict, InputError
 from ..templating import pretty_phone
@@ -153,6 +153,7 @@ def board():
                    rows=shown, total=len(rows), counts=counts, statuses=list(Status),
                    arrived=ARRIVED, summary=status.summarise(rows),
                    chosen_status=chosen_status, q=q, board_url=board_url, now=utcnow(),
+                   check_in_refusal=rules.check_in_refusal,
                    session_types=session_types, clinicians=clinicians, chosen_type=chosen_type,
                    chosen_clinician=chosen_clinician, places=places, chosen_place=chosen_place,
                    can_import=current_user.role in (Role.FRONT_DESK, Role.ADMIN),
@@ -195,22 +196,11 @@ def _load(appointment_id: int) -> Appointment:
     return appointment
 
 
-def link_state(appointment: Appointment) -> dict:
-    """The newest link: none, active until ..., revoked, or expired."""
+def newest_link(appointment: Appointment) -> dict:
+    """The newest link and its state: none, active until ..., revoked, or expired."""
     link = db.session.scalar(select(PatientLink).where(
         PatientLink.appointment_id == appointment.id).order_by(PatientLink.id.desc()).limit(1))
-    if link is None:
-        return {"state": "none", "link": None}
-    if link.revoked_at is not None:
-        return {"state": "revoked", "link": link}
-    if link.expires_at <= utcnow():
-        return {"state": "expired", "link": link}
-    return {"state": "active", "link": link}
-
-
-def _is_session_day(appointment: Appointment) -> bool:
-    place = appointment.location
-    return place.to_local(appointment.starts_at).date() == place.to_local(utcnow()).date()
+    return {"state": links.state(link, utcnow()), "link": link}
 
 
 CHANGED_MEANWHILE = ("Someone else changed this appointment at the same moment. Here it is as it "
@@ -241,14 +231,17 @@ def _page(appointment: Appointment, code: int = 200, bound=None, problem: str | 
                   for name, cls in PAGE_FORMS.items()}
     if problem is None and type(bound) is forms.ActionForm and bound.errors:
         problem = STALE_PAGE  # a button-only form has no field to show its error next to
+    now = utcnow()
     return render_template(
         "frontdesk/appointment.html", appointment=appointment, patient=appointment.patient,
-        row=row, items={item.key: item for item in items}, link=link_state(appointment),
-        is_session_day=_is_session_day(appointment), problem=problem,
+        row=row, items={item.key: item for item in items}, link=newest_link(appointment),
+        change_refusal=rules.change_refusal(appointment),
+        link_refusal=rules.link_refusal(appointment, now),
+        check_in_refusal=rules.check_in_refusal(appointment, now), problem=problem,
         session_day=local.date().isoformat(), sent=messages.for_appointment(appointment.id),
         resendable=messages.RESENDABLE,
         texts_stopped=bool(patient.phone) and texts.is_opted_out(patient.phone),
-        has_started=appointment.starts_at <= utcnow(),
+        has_started=appointment.starts_at <= now,
         **page_forms), code
 
 
@@ -305,20 +298,12 @@ def _act(appointment_id: int, form_class, action, success: str = "", then=None):
     return redirect(url_for("frontdesk.appointment", appointment_id=appointment_id))
 
 
-def _refuse_unless_open(appointment: Appointment) -> None:
-    if appointment.is_cancelled:
-        raise AppointmentError("This appointment is cancelled.")
-    if appointment.checked_in_at is not None:
-        raise AppointmentError("The patient is already checked in.")
-
-
 def _change_contact(appointment: Appointment, form: forms.ContactForm) -> None:
     appointment_service.update_contact(appointment.patient, form.phone.data, form.email.data,
                                        form.language.data, actor=signed_in())
 
 
 def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
-    _refuse_unless_open(appointment)
     place = forms.chosen_location(form) or appointment.location
     appointment_service.reschedule(
         appointment, forms.starts_at_utc(form.new_day.data, form.new_time.data, place.zone),
@@ -326,8 +311,6 @@ def _reschedule(appointment: Appointment, form: forms.RescheduleForm) -> None:
 
 
 def _cancel(appointment: Appointment, form: forms.CancelForm) -> None:
-    if appointment.is_cancelled:
-        raise AppointmentError("This appointment is cancelled already.")
     appointment_service.cancel(appointment, actor=signed_in(),
                                reason=CancelReason(form.cancel_reason.data))
 
@@ -337,9 +320,6 @@ def _note(appointment: Appointment, form: forms.DeskNoteForm) -> None:
 
 
 def _check_in(appointment: Appointment, form: forms.CheckInForm) -> None:
-    _refuse_unless_open(appointment)
-    if not _is_session_day(appointment):
-        raise AppointmentError("Patients are checked in on the day of their session.")
     appointment_service.check_in(appointment, bool(form.driver_confirmed.data),
                                  bool(form.clinician_knows.data), actor=signed_in())
 
@@ -361,8 +341,7 @@ def _revoke(appointment: Appointment, form: forms.ActionForm) -> None:
 
 
 def _issue(appointment: Appointment, form: forms.ActionForm) -> str:
-    if appointment.is_cancelled:
-        raise AppointmentError("This appointment is cancelled.")
+    rules.require(rules.link_refusal(appointment, utcnow()))
     return links.issue(appointment, actor=signed_in())
 
 
@@ -403,8 +382,9 @@ def left(appointment_id: int):
 
 
 def _send_link(appointment: Appointment, form: forms.ActionForm) -> None:
-    _refuse_unless_open(appointment)
-    if not messages.plan_link(appointment, utcnow(), actor=signed_in()):
+    now = utcnow()
+    rules.require(rules.link_refusal(appointment, now))
+    if not messages.plan_link(appointment, now, actor=signed_in()):
         raise AppointmentError("There is no mobile number or email for this patient: add one "
                                "under Patient, or give them the link by hand.")
 
@@ -418,7 +398,6 @@ def send_link(appointment_id: int):
 
 def _resend(message_id: int):
     def action(appointment: Appointment, form: forms.ActionForm) -> None:
-        _refuse_unless_open(appointment)
         message = db.session.get(Message, message_id)
         if message is None or message.appointment_id != appointment.id:
             abort(404)

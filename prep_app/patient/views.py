@@ -29,7 +29,7 @@ from ..database import after_commit, writes_on_get
 from ..driver import views as driver_views
 from ..errors import on_input_error
 from ..models import DriverReply, ItemKind, SubmissionStatus, utcnow
-from ..readiness import is_shown, raised_flags
+from ..readiness import is_answered, is_shown, raised_flags
 from ..services import (
     audit,
     checklists,
@@ -255,13 +255,9 @@ def _first_unfinished(version, sections, answers) -> str | None:
             return section["key"]
         for item in items:
             if (item.is_required and is_shown(rules[item.key], answers)
-                    and not _is_answered(item, answers.get(item.key, ""))):
+                    and not is_answered(item.kind, answers.get(item.key))):
                 return section["key"]
     return None
-
-
-def _is_answered(item: FrozenItem, value: str) -> bool:
-    return value == "yes" if item.kind == ItemKind.CONFIRM else bool(value.strip())
 
 
 @bp.route("/checklist/step/<section>", methods=["GET", "POST"])
@@ -357,7 +353,7 @@ def _require_answers(form, items: list[FrozenItem], values: dict[str, str]) -> N
     for item in items:
         field = form[item.key]
         if item.is_required and not field.errors and is_shown(rules[item.key], answers) \
-                and not _is_answered(item, values.get(item.key, "")):
+                and not is_answered(item.kind, values.get(item.key)):
             field.errors = [_("Please tick this box to confirm.") if item.kind == ItemKind.CONFIRM
                             else _("Please answer this question.")]
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..models import Appointment, CancelReason, Location, Patient, utcnow
 from ..readiness import Status
-from . import audit, links, locations, settings, status, submissions, text
+from . import audit, links, locations, rules, settings, status, submissions, text
 from .errors import InputError
 
 
@@ -219,6 +219,7 @@ def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor
     """Move the session (to ``location``, when given), keeping why and who. A move to another
     day voids a clearance and asks the patient again for the answers tied to the old day (see
     submissions); readiness then uses the new location's fasting hours."""
+    rules.require(rules.change_refusal(appointment))
     _check_future(starts_at)
     reason = clean_text(reason, 200)
     if not reason:
@@ -253,6 +254,7 @@ def reschedule(appointment: Appointment, starts_at: datetime, reason: str, actor
 
 def cancel(appointment: Appointment, actor=None, reason: CancelReason | None = None) -> None:
     """Cancel; the desk says why (``reason``; an import or the command line may not know)."""
+    rules.require(rules.cancel_refusal(appointment))
     appointment.is_cancelled = True
     appointment.cancelled_at = appointment.last_activity_at = utcnow()
     appointment.cancel_reason = reason
@@ -275,11 +277,12 @@ def set_desk_note(appointment: Appointment, note: str | None, actor=None) -> Non
 
 
 def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_knows: bool = False,
-             actor=None) -> None:
-    """Check the patient in. With an open flag or no driver named, the desk confirms that a
-    clinician knows, and who confirmed is kept; the readiness stays as it was, beside it."""
-    if appointment.is_cancelled:
-        raise AppointmentError("This appointment is cancelled.")
+             actor=None, now: datetime | None = None) -> None:
+    """Check the patient in (on the session's day, see ``rules.check_in_refusal``). With an
+    open flag or no driver named, the desk confirms that a clinician knows, and who confirmed
+    is kept; the readiness stays as it was, beside it."""
+    now = now or utcnow()
+    rules.require(rules.check_in_refusal(appointment, now))
     if not is_driver_confirmed:
         raise AppointmentError("Confirm the driver in person before checking the patient in.")
     concerns = status.for_appointment(appointment).check_in_concerns
@@ -287,7 +290,7 @@ def check_in(appointment: Appointment, is_driver_confirmed: bool, clinician_know
         raise AppointmentError("Confirm that a clinician knows about the open items before "
                                "checking the patient in.")
     readiness = status.for_appointment(appointment).readiness
-    appointment.checked_in_at = appointment.last_activity_at = utcnow()
+    appointment.checked_in_at = appointment.last_activity_at = now
     appointment.ready_on_arrival = readiness.status is Status.CLEARED
     appointment.no_show_at = None  # late, but here: not a no-show after all
     appointment.is_driver_confirmed = True

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Appointment, ImportMapping, Location, Patient, Role, User, utcnow
-from . import appointments, audit, locations, settings, text
+from . import appointments, audit, locations, rules, settings, text
 from .errors import InputError
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -499,7 +499,7 @@ def _existing(row: Row, appointment: Appointment, now: datetime, problems: list)
             f"{row.external_id} was cancelled; a new booking needs a new id")))
     elif row.starts_at is not None and row.starts_at != appointment.starts_at:
         step.action = "moved"
-        if appointment.checked_in_at is not None:
+        if rules.change_refusal(appointment) is rules.Refusal.CHECKED_IN:
             problems.append(Problem(row.number, "starts_at", "the patient is already checked "
                                                              "in; the time cannot change"))
         elif row.starts_at <= now:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from .. import timeline
 from ..extensions import db
 from ..models import Appointment, PatientLink, utcnow
+from ..readiness import LinkState, link_state
 from . import audit, settings
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
@@ -105,11 +106,17 @@ def find_usable(token: str | None = None, link_id: int | None = None) -> Patient
     # One query brings the appointment and its submission along: every patient page needs them.
     link = db.session.scalar(select(PatientLink).where(where).options(
         joinedload(PatientLink.appointment).joinedload(Appointment.submission)))
-    if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
-        return None
-    if link.appointment.is_cancelled:
+    if link is None or link.appointment.is_cancelled or state(link, utcnow()) is not (
+            LinkState.ACTIVE):
         return None
     return link
+
+
+def state(link: PatientLink | None, now: datetime) -> LinkState:
+    """Active, revoked or expired (NONE: no link)."""
+    if link is None:
+        return LinkState.NONE
+    return link_state(link.expires_at, link.revoked_at is not None, now)
 
 
 def record_open(link: PatientLink) -> None:

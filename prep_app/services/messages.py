@@ -32,7 +32,7 @@ from ..models import (
     Patient,
     User,
 )
-from . import audit, drivers, links, settings, texts
+from . import audit, drivers, links, rules, settings, texts
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each time: 30 s, 1, 2, 4 minutes
+# What the desk's record says when a message is not sent, by the rule that stopped it.
+STOPPED = {
+    rules.Refusal.CANCELLED: (MessageStatus.CANCELLED, "appointment cancelled"),
+    rules.Refusal.CHECKED_IN: (MessageStatus.SUPPRESSED, "patient checked in"),
+    rules.Refusal.OVER: (MessageStatus.SUPPRESSED, "appointment is over"),
+}
 # Texts have no subject; the console line of the development outbox shows it.
 SUBJECTS = {MessagePurpose.LINK: _l("Your checklist before your visit"),
             MessagePurpose.DRIVER_LINK: _l("A ride home: can you make it?"),
@@ -96,7 +102,8 @@ RESENDABLE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED,
 def resend(message: Message, now: datetime, actor) -> Message:
     """A fresh copy of a sent or failed message, due now (to the address on file now, so a
     corrected number gets it). Refused while a copy is still on its way, or to a number that
-    replied STOP."""
+    replied STOP, or when the appointment may no longer be given a link."""
+    rules.require(rules.link_refusal(message.appointment, now))
     if message.status not in RESENDABLE:
         raise InputError("Only a text or email that was sent or failed can be sent again.")
     same = (Message.appointment_id == message.appointment_id,
@@ -173,14 +180,12 @@ def _finish(claimed: Claimed, now: datetime, **values) -> bool:
 
 
 def stop_reason(message: Message, now: datetime) -> tuple[MessageStatus, str] | None:
-    """Why this message must not go out (any more), or None."""
+    """Why this message must not go out (any more), or None: the appointment may no longer be
+    given a link (``rules.link_refusal``), or a morning check is no longer wanted."""
+    refusal = rules.link_refusal(message.appointment, now)
+    if refusal is not None:
+        return STOPPED[refusal]
     appointment = message.appointment
-    if appointment.is_cancelled:
-        return MessageStatus.CANCELLED, "appointment cancelled"
-    if appointment.checked_in_at is not None:
-        return MessageStatus.SUPPRESSED, "patient checked in"
-    if links.expiry_for(appointment) <= now:
-        return MessageStatus.SUPPRESSED, "appointment is over"
     if message.purpose == MessagePurpose.MORNING_CHECK:
         if not settings.get().is_morning_check_on:
             return MessageStatus.CANCELLED, "morning check turned off"

@@ -20,7 +20,7 @@ from ..models import (
     SubmissionStatus,
     utcnow,
 )
-from ..readiness import is_shown
+from ..readiness import is_answered, is_shown
 from . import audit, checklists
 from .errors import Conflict, InputError
 
@@ -183,10 +183,9 @@ def missing_required(submission: Submission) -> list:
     rules = version.rules
     missing = []
     for item in version.items:
-        value = (answers.get(item.key) or "").strip()
-        if item.is_required and is_shown(rules[item.key], answers):
-            if not value or (str(item.kind) == "confirm" and value != "yes"):
-                missing.append(item)
+        if item.is_required and is_shown(rules[item.key], answers) and not is_answered(
+                str(item.kind), answers.get(item.key)):
+            missing.append(item)
     return missing
 
 
