@@ -317,13 +317,9 @@ class Appointment(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class PatientLink(db.Model):
-    """A patient's personal, expiring, revocable access to one appointment.
-
-    Only the SHA-256 hash of the token is stored; the token itself is shown once.
-    """
-
-    __tablename__ = "patient_links"
+class TokenLinkColumns:
+    """What a patient's and a driver's link share: one appointment, the SHA-256 hash of a token
+    shown once, and when it was made, expires, was revoked and first used."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
@@ -332,6 +328,15 @@ class PatientLink(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PatientLink(TokenLinkColumns, db.Model):
+    """A patient's personal, expiring, revocable access to one appointment.
+
+    Only the SHA-256 hash of the token is stored; the token itself is shown once.
+    """
+
+    __tablename__ = "patient_links"
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     failed_dob_attempts: Mapped[int] = mapped_column(Integer, default=0)
     dob_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -341,21 +346,13 @@ class PatientLink(db.Model):
     appointment: Mapped[Appointment] = relationship(back_populates="links")
 
 
-class DriverLink(db.Model):
+class DriverLink(TokenLinkColumns, db.Model):
     """The driver's own link to one appointment's ride home, sent by text when the patient
     agreed: the same machinery as a patient's link (only the SHA-256 hash of the token is
     stored), its own expiry (the end of the session's day), and it reaches only the driver's
     page. A new driver or number revokes it."""
 
     __tablename__ = "driver_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment] = relationship()
 
