@@ -123,11 +123,14 @@ def test_a_stale_location_save_is_a_conflict_and_keeps_what_was_typed(app, admin
 
 def test_the_location_phone_links_dial_the_number_in_e164_whatever_the_admin_typed(
         app, admin, patient):
-    submit_to(admin, "/admin/settings", "/admin/settings", {
+    saved = submit_to(admin, "/admin/settings", "/admin/settings", {
         "name": "Harbor Light Clinic", "country": "GB", "arrive_early_minutes": "15",
-        "link_grace_hours": "24", "is_dob_check_on": "y", "idle_timeout_minutes": "15"})
-    submit_to(admin, "/admin/locations/1", "/admin/locations/1",
-              {**MOAB, "phone": "020 7946 0018", "timezone": "Europe/London"})
+        "link_grace_hours": "24", "is_dob_check_on": "y", "idle_timeout_minutes": "15",
+        "morning_check_hour": "7"})
+    assert saved.status_code == 302, saved.text
+    saved = submit_to(admin, "/admin/locations/1", "/admin/locations/1",
+                      {**MOAB, "phone": "020 7946 0018", "timezone": "Europe/London"})
+    assert saved.status_code == 302, saved.text
     # Shown the way people there write it, dialled as +44...: a tel: URL has no spaces.
     for page in (patient.get("/checklist/").text, app.test_client().get("/p/nope").text):
         assert 'href="tel:+442079460018"' in page
