@@ -81,6 +81,10 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", "") or default_db),
         "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
         "PROXY_FIX_HOPS": _number("PROXY_FIX_HOPS", "0", int),
+        # PostgreSQL connections each app process keeps open (DB_POOL_SIZE) and may open on top
+        # in a burst (DB_MAX_OVERFLOW); see .env.example for the sum across servers.
+        "DB_POOL_SIZE": _number("DB_POOL_SIZE", "5", int),
+        "DB_MAX_OVERFLOW": _number("DB_MAX_OVERFLOW", "2", int),
         "SESSION_COOKIE_SECURE": env not in RELAXED_ENVS,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -58,6 +58,8 @@ def configure_engine(app: Flask) -> None:
         # A connection that died with a restarted server is noticed before use, not by a person.
         options.setdefault("pool_pre_ping", True)
         options.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
+        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     # Before any blueprint adds its routes, which bind their converters when added.
     app.url_map.converters["int"] = IdConverter

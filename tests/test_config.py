@@ -13,13 +13,14 @@ import pytest
 
 from prep_app import create_app
 from prep_app.config import ConfigError, from_environment
+from prep_app.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "4f1c" * 16
 SETTINGS = ("PREP_ENV", "SECRET_KEY", "FLASK_DEBUG", "DATABASE_URL", "TRUSTED_HOSTS",
             "PROXY_FIX_HOPS", "PUBLIC_BASE_URL", "ABSOLUTE_SESSION_HOURS", "PASSWORD_HASH_COST",
             "LOG_LEVEL", "SIGN_IN_RATE_LIMIT", "PATIENT_RATE_LIMIT", "OVERALL_RATE_LIMIT",
-            "RATELIMIT_STORAGE_URI")
+            "RATELIMIT_STORAGE_URI", "DB_POOL_SIZE", "DB_MAX_OVERFLOW")
 
 
 @pytest.fixture
@@ -147,6 +148,17 @@ def test_a_postgresql_url_uses_the_installed_driver(env, given, tmp_path):
     assert url == "postgresql+psycopg://u:p@db.internal/prep"
 
 
+def test_each_process_opens_at_most_the_pool_the_settings_allow(env):
+    """The engine is made without connecting: its pool is what DB_POOL_SIZE and
+    DB_MAX_OVERFLOW say, so servers x workers x (size + overflow) is the most PostgreSQL sees."""
+    env(SECRET_KEY=GOOD_SECRET, TRUSTED_HOSTS="prep.clinic.example",
+        DATABASE_URL="postgresql://u:p@127.0.0.1:9/prep", DB_POOL_SIZE="3", DB_MAX_OVERFLOW="1")
+    app = started()
+    with app.app_context():
+        pool = db.engine.pool
+        assert (pool.size(), pool._max_overflow) == (3, 1)
+
+
 def test_without_database_url_sqlite_lives_in_the_instance_folder(env, monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL")
     url = from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"]
@@ -158,7 +170,8 @@ def test_without_database_url_sqlite_lives_in_the_instance_folder(env, monkeypat
                                              ("PASSWORD_HASH_COST", "cheap"),
                                              ("LOG_LEVEL", "LOUD"),
                                              ("SIGN_IN_RATE_LIMIT", "lots"),
-                                             ("PATIENT_RATE_LIMIT", "5 a minute")])
+                                             ("PATIENT_RATE_LIMIT", "5 a minute"),
+                                             ("DB_POOL_SIZE", "many")])
 def test_a_bad_value_is_named(env, name, value):
     env(SECRET_KEY=GOOD_SECRET, **{name: value})
     with pytest.raises(ConfigError, match=name):
